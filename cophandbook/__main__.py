@@ -1,0 +1,5 @@
+import sys
+
+from cophandbook.cli import main
+
+sys.exit(main())

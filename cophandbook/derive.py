@@ -1,0 +1,146 @@
+"""Stage 3: render every Markdown body once, check annotations and links, index assessments."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.fields import choices_hint
+from cophandbook.markdown import RenderedBody, render_markdown
+from cophandbook.model import Exemplar, Exercise, Handbook, Page, Rubric, Session, Skill, Source
+from cophandbook.references import make_rewriter, split_md_link
+from cophandbook.urls import Urls
+
+Item = Skill | Rubric | Exemplar | Exercise | Session | Page
+
+
+def site_path_of(item: Item) -> str:
+    match item:
+        case Skill():
+            return Urls.skill(item.id)
+        case Rubric():
+            return Urls.rubric(item.skill)
+        case Exemplar():
+            return Urls.exemplar(item)
+        case Exercise():
+            return Urls.exercise(item)
+        case Session():
+            return Urls.session(item)
+        case Page():
+            return Urls.page(item)
+
+
+def all_items(handbook: Handbook) -> list[Item]:
+    return [*handbook.skills, *handbook.rubrics, *handbook.exemplars, *handbook.exercises,
+            *handbook.sessions, *handbook.pages]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """The handbook with its bodies rendered and its cross-references indexed."""
+
+    handbook: Handbook
+    urls: Urls
+    bodies: dict[str, RenderedBody]  # by source rel
+    page_paths: dict[str, str]  # source rel → site path
+    # (skill, criterion, level) → exemplars assessed there, in ladder order
+    cells: dict[tuple[str, str, str], list[Exemplar]] = field(default_factory=dict)
+
+    def body(self, source: Source) -> RenderedBody:
+        return self.bodies[source.rel]
+
+    def assessment(self, exemplar: Exemplar) -> dict[str, str]:
+        """criterion → level: as written, else the exemplar's level for annotated criteria."""
+        result = dict(exemplar.assessment)
+        for note in self.bodies[exemplar.source.rel].annotations:
+            if note.criterion:
+                result.setdefault(note.criterion, exemplar.level)
+        rubric = self.handbook.rubric(exemplar.skill)
+        order = [c.id for c in rubric.criteria] if rubric else []
+        return {c: result[c] for c in order if c in result}
+
+
+def _check_annotations(handbook: Handbook, item: Item, body: RenderedBody,
+                       problems: Diagnostics) -> None:
+    if not body.annotations:
+        return
+    path = item.source.path
+    if not isinstance(item, Exemplar):
+        for note in body.annotations:
+            problems.error("misplaced-annotation", "annotations belong in exemplars",
+                           Location(path, note.line),
+                           "use '::: tip' for advice in other pages")
+        return
+    rubric = handbook.rubric(item.skill)
+    criteria = [c.id for c in rubric.criteria] if rubric else []
+    for note in body.annotations:
+        if not note.criterion:
+            problems.error("missing-criterion", "an annotation must name a rubric criterion",
+                           Location(path, note.line), f"write '::: annotation {criteria[0]}'"
+                           if criteria else None)
+        elif rubric and note.criterion not in criteria:
+            problems.error("unknown-criterion",
+                           f"annotation names unknown criterion '{note.criterion}'",
+                           Location(path, note.line), choices_hint(note.criterion, criteria))
+
+
+def _check_links(item: Item, body: RenderedBody, derived_paths: dict[str, str],
+                 bodies: dict[str, RenderedBody], problems: Diagnostics) -> None:
+    for link in body.links:
+        target = split_md_link(link.href, item.source.rel)
+        if target is None:
+            if link.href.startswith("#") and len(link.href) > 1:
+                anchors = _anchors(body)
+                if link.href[1:] not in anchors:
+                    problems.warning("broken-anchor", f"no heading '#{link.href[1:]}' on this page",
+                                     Location(item.source.path, link.line, link.col))
+            continue
+        rel, fragment = target
+        if rel not in derived_paths:
+            problems.warning("broken-link", f"link to a missing page '{link.href}'",
+                             Location(item.source.path, link.line, link.col),
+                             "links to other pages are relative paths to their .md files")
+        elif fragment and fragment not in _anchors(bodies[rel]):
+            problems.warning("broken-anchor", f"'{rel}' has no heading '#{fragment}'",
+                             Location(item.source.path, link.line, link.col),
+                             choices_hint(fragment, _anchors(bodies[rel])))
+
+
+def _anchors(body: RenderedBody) -> set[str]:
+    return {h.id for h in body.headings} | {a.anchor for a in body.annotations}
+
+
+def derive(handbook: Handbook, problems: Diagnostics) -> Derived:
+    settings = handbook.settings
+    urls = Urls.of(settings)
+    items = all_items(handbook)
+    page_paths = {item.source.rel: site_path_of(item) for item in items}
+    bodies: dict[str, RenderedBody] = {}
+    for item in items:
+        rubric = handbook.rubric(item.skill) if isinstance(item, Exemplar) else None
+
+        def label(criterion_id: str, rubric: Rubric | None = rubric) -> tuple[str, str] | None:
+            crit = rubric.criterion(criterion_id) if rubric else None
+            if crit is None or rubric is None:
+                return None
+            return crit.name, urls.href(Urls.criterion(rubric.skill, crit.id))
+
+        body = render_markdown(
+            item.source.body,
+            body_line=item.source.body_line,
+            allow_html=settings.allow_html,
+            rewrite_link=make_rewriter(item.source.rel, page_paths, urls),
+            criterion_label=label,
+        )
+        bodies[item.source.rel] = body
+        _check_annotations(handbook, item, body, problems)
+    for item in items:
+        _check_links(item, bodies[item.source.rel], page_paths, bodies, problems)
+    derived = Derived(handbook, urls, bodies, page_paths)
+    cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
+    for exemplar in handbook.exemplars:
+        for criterion, level in derived.assessment(exemplar).items():
+            cells[(exemplar.skill, criterion, level)].append(exemplar)
+    derived.cells.update(cells)
+    return derived

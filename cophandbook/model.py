@@ -1,0 +1,217 @@
+"""The typed, frozen model of a handbook. No I/O, no Markdown, no templates here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cophandbook.diagnostics import Location
+
+KINDS = ("skill", "rubric", "exemplar", "exercise", "session", "page")
+# Sources that give the text of a generated page rather than a page of their own.
+INTRO_SOURCES = {"index.md": "", "guides/index.md": "guides/"}
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    name: str
+    summary: str
+    rank: int  # 0 for the lowest level
+
+
+@dataclass(frozen=True)
+class FeedbackTheme:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    title: str
+    description: str
+    base_path: str  # always starts and ends with "/"
+    site_url: str  # absolute URL of the site root without trailing "/", or "" when unknown
+    language: str
+    repo_url: str
+    edit_branch: str
+    repo_path: str  # folder of the handbook inside its repository, "" at the root
+    levels: tuple[Level, ...]
+    search: bool
+    allow_html: bool
+    feedback_themes: tuple[FeedbackTheme, ...]
+
+    def level(self, level_id: str) -> Level | None:
+        return next((lvl for lvl in self.levels if lvl.id == level_id), None)
+
+    def theme(self, theme_id: str) -> FeedbackTheme | None:
+        return next((t for t in self.feedback_themes if t.id == theme_id), None)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an item came from: its file, the path under content/, and its body."""
+
+    path: Path
+    rel: str  # POSIX path relative to content/, e.g. "skills/x/exemplars/y.md"
+    body: str
+    body_line: int
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, 1)
+
+
+@dataclass(frozen=True)
+class Skill:
+    id: str
+    title: str
+    summary: str
+    order: int
+    source: Source
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    name: str
+    summary: str
+    descriptors: tuple[tuple[str, str], ...]  # (level id, text), in ladder order
+    location: Location
+
+    def descriptor(self, level_id: str) -> str:
+        return dict(self.descriptors).get(level_id, "")
+
+
+@dataclass(frozen=True)
+class Rubric:
+    skill: str
+    title: str
+    criteria: tuple[Criterion, ...]
+    source: Source
+
+    def criterion(self, criterion_id: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    skill: str
+    slug: str
+    title: str
+    level: str
+    assessment: tuple[tuple[str, str], ...]  # (criterion id, level id) as written
+    contributor: str  # "" when anonymous or not given
+    anonymous: bool
+    date: dt.date | None
+    media: str
+    tags: tuple[str, ...]
+    summary: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Exercise:
+    skill: str
+    slug: str
+    title: str
+    levels: tuple[str, ...]
+    criteria: tuple[str, ...]
+    duration: str
+    minutes: int | None
+    group_size: str
+    summary: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """A resolved reference to an exercise or exemplar."""
+
+    skill: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class FeedbackNote:
+    theme: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Session:
+    slug: str
+    title: str
+    date: dt.date
+    skills: tuple[str, ...]
+    facilitator: str
+    exercises: tuple[ItemRef, ...]
+    exemplars_reviewed: tuple[ItemRef, ...]
+    feedback: tuple[FeedbackNote, ...]
+    summary: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Page:
+    """Any other Markdown file: guides, the home text, an about page."""
+
+    slug: str
+    url_path: str  # path under the site root, "" for the home page, else ending in "/"
+    title: str
+    summary: str
+    order: int
+    source: Source
+
+
+@dataclass(frozen=True)
+class Handbook:
+    settings: Settings
+    skills: tuple[Skill, ...]
+    rubrics: tuple[Rubric, ...]
+    exemplars: tuple[Exemplar, ...]
+    exercises: tuple[Exercise, ...]
+    sessions: tuple[Session, ...]
+    pages: tuple[Page, ...]
+    _index: dict[tuple[str, str, str], object] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        index = self._index
+        for skill in self.skills:
+            index[("skill", "", skill.id)] = skill
+        for rubric in self.rubrics:
+            index[("rubric", "", rubric.skill)] = rubric
+        for exemplar in self.exemplars:
+            index[("exemplar", exemplar.skill, exemplar.slug)] = exemplar
+        for exercise in self.exercises:
+            index[("exercise", exercise.skill, exercise.slug)] = exercise
+
+    def skill(self, skill_id: str) -> Skill | None:
+        return self._index.get(("skill", "", skill_id))  # type: ignore[return-value]
+
+    def rubric(self, skill_id: str) -> Rubric | None:
+        return self._index.get(("rubric", "", skill_id))  # type: ignore[return-value]
+
+    def exemplar(self, ref: ItemRef) -> Exemplar:
+        return self._index[("exemplar", ref.skill, ref.slug)]  # type: ignore[return-value]
+
+    def exercise(self, ref: ItemRef) -> Exercise:
+        return self._index[("exercise", ref.skill, ref.slug)]  # type: ignore[return-value]
+
+    def exemplars_of(self, skill_id: str) -> Iterator[Exemplar]:
+        return (e for e in self.exemplars if e.skill == skill_id)
+
+    def exercises_of(self, skill_id: str) -> Iterator[Exercise]:
+        return (e for e in self.exercises if e.skill == skill_id)
+
+    def intro(self, rel: str) -> Page | None:
+        """The page whose text introduces a generated page (home, guides)."""
+        return next((p for p in self.pages if p.source.rel == rel), None)
+
+    def guides(self) -> list[Page]:
+        """Every page but the intros of generated pages, in reading order."""
+        listed = [p for p in self.pages if p.source.rel not in INTRO_SOURCES]
+        return sorted(listed, key=lambda p: (p.order, p.url_path))

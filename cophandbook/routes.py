@@ -1,0 +1,139 @@
+"""Every output path with its template and context. Two routes on one path is an error."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cophandbook import views
+from cophandbook.derive import Derived
+from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.model import INTRO_SOURCES, Source
+from cophandbook.urls import Urls
+
+STATIC_DIR = "static"
+
+
+@dataclass(frozen=True)
+class Route:
+    site_path: str
+    template: str
+    context: dict[str, Any] = field(hash=False)
+    source: Source | None = None
+    title: str = ""
+
+    @property
+    def origin(self) -> str:
+        return str(self.source.path) if self.source else f"the generated page /{self.site_path}"
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    site_path: str
+    path: Path
+
+    @property
+    def origin(self) -> str:
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class Plan:
+    routes: tuple[Route, ...]
+    static: tuple[StaticFile, ...]
+
+
+def _page_routes(derived: Derived) -> list[Route]:
+    handbook = derived.handbook
+    routes: list[Route] = []
+
+    def add(site_path: str, template: str, title: str, source: Source | None = None,
+            **context: Any) -> None:
+        routes.append(Route(site_path, template, context, source, title))
+
+    intro_home = handbook.intro("index.md")
+    add("", "home.html", handbook.settings.title, intro_home.source if intro_home else None,
+        intro=intro_home, sessions=tuple(reversed(handbook.sessions[-3:])))
+    for skill in handbook.skills:
+        rubric = handbook.rubric(skill.id)
+        if rubric is None:
+            continue
+        add(Urls.skill(skill.id), "skill.html", skill.title, skill.source, skill=skill,
+            rubric=rubric, rungs=views.ladder(derived, rubric))
+        add(Urls.rubric(skill.id), "rubric.html", rubric.title, rubric.source, skill=skill,
+            rubric=rubric, rows=views.matrix(derived, rubric))
+        for level in handbook.settings.levels:
+            add(Urls.level(skill.id, level.id), "level.html", f"{skill.title}: {level.name}",
+                skill=skill, rubric=rubric, view=views.level_view(derived, rubric, level))
+        for crit in rubric.criteria:
+            add(Urls.criterion(skill.id, crit.id), "criterion.html", f"{skill.title}: {crit.name}",
+                skill=skill, rubric=rubric, criterion=crit,
+                steps=views.climb(derived, rubric, crit),
+                exercises=views.exercises_for_criterion(derived, skill.id, crit.id))
+        for exemplar in handbook.exemplars_of(skill.id):
+            add(Urls.exemplar(exemplar), "exemplar.html", exemplar.title, exemplar.source,
+                skill=skill, rubric=rubric, exemplar=exemplar,
+                level=handbook.settings.level(exemplar.level),
+                assessment=views.assessment(derived, exemplar),
+                sessions=views.sessions_using(derived, "exemplar", skill.id, exemplar.slug))
+        for exercise in handbook.exercises_of(skill.id):
+            add(Urls.exercise(exercise), "exercise.html", exercise.title, exercise.source,
+                skill=skill, rubric=rubric, exercise=exercise,
+                sessions=views.sessions_using(derived, "exercise", skill.id, exercise.slug))
+    add("exercises/", "exercises.html", "Exercises", groups=views.catalog(derived))
+    add("sessions/", "sessions.html", "Sessions", months=views.timeline(derived))
+    add("sessions/feed.xml", "feed.xml", "Sessions feed")
+    for session in handbook.sessions:
+        add(Urls.session(session), "session.html", session.title, session.source, session=session,
+            exercises=tuple(handbook.exercise(ref) for ref in session.exercises),
+            exemplars=tuple(handbook.exemplar(ref) for ref in session.exemplars_reviewed))
+    themes = views.feedback_themes(derived)
+    add("feedback/", "feedback.html", "Recurring feedback", themes=themes)
+    for theme in themes:
+        add(Urls.theme(theme.theme.id), "theme.html", theme.theme.name, view=theme)
+    add("coverage/", "coverage.html", "Coverage", skills=views.coverage(derived))
+    guides = handbook.guides()
+    intro_guides = handbook.intro("guides/index.md")
+    if guides or intro_guides:
+        add(INTRO_SOURCES["guides/index.md"], "guides.html",
+            intro_guides.title if intro_guides else "Guides",
+            intro_guides.source if intro_guides else None, intro=intro_guides, guides=guides)
+    for page in guides:
+        add(Urls.page(page), "page.html", page.title, page.source, page=page)
+    add("404.html", "404.html", "Page not found")
+    add("sitemap.xml", "sitemap.xml", "Sitemap")
+    return routes
+
+
+def _static_files(folder: Path, prefix: str) -> list[StaticFile]:
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(root, name)
+            rel = path.relative_to(folder).as_posix()
+            files.append(StaticFile(prefix + rel, path))
+    return files
+
+
+def plan(derived: Derived, site: Path, theme_static: Path, problems: Diagnostics) -> Plan:
+    routes = _page_routes(derived)
+    static = _static_files(theme_static, "assets/") + _static_files(site / STATIC_DIR, "")
+    claimed: dict[str, str] = {}
+    for item in (*routes, *static):
+        output = Urls.output_file(item.site_path)
+        if output in claimed:
+            where = item.source.location if isinstance(item, Route) and item.source else None
+            if isinstance(item, StaticFile):
+                where = Location(item.path)
+            problems.error(
+                "path-collision",
+                f"/{output} would be written twice: by {claimed[output]} and by {item.origin}",
+                where,
+                "rename or move one of them",
+            )
+            continue
+        claimed[output] = item.origin
+    return Plan(tuple(routes), tuple(static))

@@ -1,0 +1,334 @@
+"""Read-models for pages: ladder, level, criterion climb, rubric matrix, neighbours,
+exercise catalog, timeline, feedback themes and coverage. Pure functions of `Derived`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from cophandbook.derive import Derived
+from cophandbook.markdown import Annotation, render_inline
+from cophandbook.model import (
+    Criterion,
+    Exemplar,
+    Exercise,
+    FeedbackTheme,
+    Level,
+    Rubric,
+    Session,
+    Skill,
+)
+
+GAP_DAYS = 42  # six weeks without a session is worth calling out
+
+
+def descriptor_html(derived: Derived, criterion: Criterion, level_id: str) -> Markup:
+    text = criterion.descriptor(level_id)
+    return Markup(render_inline(text, derived.handbook.settings.allow_html))
+
+
+def _neighbours(levels: tuple[Level, ...], level_id: str) -> tuple[Level | None, Level | None]:
+    ids = [lvl.id for lvl in levels]
+    rank = ids.index(level_id)
+    lower = levels[rank - 1] if rank > 0 else None
+    higher = levels[rank + 1] if rank + 1 < len(levels) else None
+    return lower, higher
+
+
+# -- ladder -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Descriptor:
+    criterion: Criterion
+    level: Level
+    html: Markup
+    exemplars: tuple[Exemplar, ...]
+
+
+@dataclass(frozen=True)
+class Rung:
+    level: Level
+    descriptors: tuple[Descriptor, ...]
+    exemplars: tuple[Exemplar, ...]
+    exercises: tuple[Exercise, ...]
+
+
+def _descriptor(derived: Derived, skill: str, crit: Criterion, level: Level) -> Descriptor:
+    return Descriptor(crit, level, descriptor_html(derived, crit, level.id),
+                      tuple(derived.cells.get((skill, crit.id, level.id), ())))
+
+
+def rung(derived: Derived, rubric: Rubric, level: Level) -> Rung:
+    handbook = derived.handbook
+    return Rung(
+        level=level,
+        descriptors=tuple(_descriptor(derived, rubric.skill, c, level) for c in rubric.criteria),
+        exemplars=tuple(e for e in handbook.exemplars_of(rubric.skill) if e.level == level.id),
+        exercises=tuple(e for e in handbook.exercises_of(rubric.skill) if level.id in e.levels),
+    )
+
+
+def ladder(derived: Derived, rubric: Rubric) -> tuple[Rung, ...]:
+    return tuple(rung(derived, rubric, level) for level in derived.handbook.settings.levels)
+
+
+# -- level ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LevelStep:
+    """One criterion at this level beside the same criterion one level up."""
+
+    criterion: Criterion
+    here: Markup
+    next: Markup | None
+
+
+@dataclass(frozen=True)
+class LevelView:
+    level: Level
+    lower: Level | None
+    higher: Level | None
+    steps: tuple[LevelStep, ...]
+    here: Rung
+    next_exemplars: tuple[Exemplar, ...]
+
+
+def level_view(derived: Derived, rubric: Rubric, level: Level) -> LevelView:
+    levels = derived.handbook.settings.levels
+    lower, higher = _neighbours(levels, level.id)
+    steps = tuple(
+        LevelStep(c, descriptor_html(derived, c, level.id),
+                  descriptor_html(derived, c, higher.id) if higher else None)
+        for c in rubric.criteria
+    )
+    next_exemplars = tuple(
+        e for e in derived.handbook.exemplars_of(rubric.skill) if higher and e.level == higher.id
+    )
+    return LevelView(level, lower, higher, steps, rung(derived, rubric, level), next_exemplars)
+
+
+# -- criterion climb --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Passage:
+    exemplar: Exemplar
+    annotation: Annotation
+
+
+@dataclass(frozen=True)
+class ClimbStep:
+    level: Level
+    descriptor: Markup
+    passages: tuple[Passage, ...]
+    exemplars: tuple[Exemplar, ...]  # assessed here, whether annotated or not
+
+
+def climb(derived: Derived, rubric: Rubric, criterion: Criterion) -> tuple[ClimbStep, ...]:
+    steps = []
+    for level in derived.handbook.settings.levels:
+        assessed = tuple(derived.cells.get((rubric.skill, criterion.id, level.id), ()))
+        passages = tuple(
+            Passage(exemplar, note)
+            for exemplar in assessed
+            for note in derived.body(exemplar.source).annotations
+            if note.criterion == criterion.id
+        )
+        steps.append(ClimbStep(level, descriptor_html(derived, criterion, level.id),
+                               passages, assessed))
+    return tuple(steps)
+
+
+def exercises_for_criterion(derived: Derived, skill: str, criterion: str) -> tuple[Exercise, ...]:
+    return tuple(e for e in derived.handbook.exercises_of(skill) if criterion in e.criteria)
+
+
+# -- rubric matrix ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MatrixRow:
+    criterion: Criterion
+    cells: tuple[Descriptor, ...]
+
+
+def matrix(derived: Derived, rubric: Rubric) -> tuple[MatrixRow, ...]:
+    levels = derived.handbook.settings.levels
+    return tuple(
+        MatrixRow(c, tuple(_descriptor(derived, rubric.skill, c, lvl) for lvl in levels))
+        for c in rubric.criteria
+    )
+
+
+# -- exemplar ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Assessed:
+    """One criterion of an exemplar, with the same criterion one level down and up."""
+
+    criterion: Criterion
+    here: Descriptor
+    lower: Descriptor | None
+    higher: Descriptor | None
+
+
+def assessment(derived: Derived, exemplar: Exemplar) -> tuple[Assessed, ...]:
+    settings = derived.handbook.settings
+    rubric = derived.handbook.rubric(exemplar.skill)
+    if rubric is None:
+        return ()
+    rows = []
+    for crit_id, level_id in derived.assessment(exemplar).items():
+        crit = rubric.criterion(crit_id)
+        level = settings.level(level_id)
+        if crit is None or level is None:
+            continue
+        lower, higher = _neighbours(settings.levels, level_id)
+
+        def at(lvl: Level | None, crit: Criterion = crit) -> Descriptor | None:
+            if lvl is None:
+                return None
+            found = _descriptor(derived, exemplar.skill, crit, lvl)
+            others = tuple(e for e in found.exemplars if e != exemplar)
+            return Descriptor(found.criterion, found.level, found.html, others)
+
+        rows.append(Assessed(crit, at(level), at(lower), at(higher)))  # type: ignore[arg-type]
+    return tuple(rows)
+
+
+def sessions_using(derived: Derived, kind: str, skill: str, slug: str) -> tuple[Session, ...]:
+    found = []
+    for session in derived.handbook.sessions:
+        refs = session.exercises if kind == "exercise" else session.exemplars_reviewed
+        if any(r.skill == skill and r.slug == slug for r in refs):
+            found.append(session)
+    return tuple(found)
+
+
+# -- exercise catalog -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CatalogGroup:
+    skill: Skill
+    by_level: tuple[tuple[Level, tuple[Exercise, ...]], ...]
+
+
+def catalog(derived: Derived) -> tuple[CatalogGroup, ...]:
+    handbook = derived.handbook
+    groups = []
+    for skill in handbook.skills:
+        exercises = list(handbook.exercises_of(skill.id))
+        by_level = tuple(
+            (lvl, tuple(e for e in exercises if lvl.id in e.levels))
+            for lvl in handbook.settings.levels
+        )
+        groups.append(CatalogGroup(skill, by_level))
+    return tuple(groups)
+
+
+# -- sessions timeline ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    session: Session
+    gap_before: int  # days since the previous session when over six weeks, else 0
+    previous: Session | None
+
+
+@dataclass(frozen=True)
+class Month:
+    key: str  # "2026-03"
+    label: str  # "March 2026"
+    entries: tuple[TimelineEntry, ...]  # newest first
+
+
+def _months_between(first: dt.date, last: dt.date) -> list[tuple[int, int]]:
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def timeline(derived: Derived) -> tuple[Month, ...]:
+    """Every month from the first session to the last, newest first, empty months included."""
+    sessions = derived.handbook.sessions  # oldest first
+    if not sessions:
+        return ()
+    entries: dict[tuple[int, int], list[TimelineEntry]] = defaultdict(list)
+    previous: Session | None = None
+    for session in sessions:
+        gap = (session.date - previous.date).days if previous else 0
+        entries[(session.date.year, session.date.month)].append(
+            TimelineEntry(session, gap if gap > GAP_DAYS else 0, previous))
+        previous = session
+    months = []
+    for year, month in reversed(_months_between(sessions[0].date, sessions[-1].date)):
+        label = dt.date(year, month, 1).strftime("%B %Y")
+        months.append(Month(f"{year:04d}-{month:02d}", label,
+                            tuple(reversed(entries.get((year, month), [])))))
+    return tuple(months)
+
+
+# -- feedback themes --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ThemeView:
+    theme: FeedbackTheme
+    mentions: tuple[tuple[Session, str], ...]  # (session, note), oldest first
+
+    @property
+    def count(self) -> int:
+        return len({session.slug for session, _ in self.mentions})
+
+
+def feedback_themes(derived: Derived) -> tuple[ThemeView, ...]:
+    """Themes most often raised first; declared themes nobody raised yet come last."""
+    settings = derived.handbook.settings
+    mentions: dict[str, list[tuple[Session, str]]] = defaultdict(list)
+    for session in derived.handbook.sessions:
+        for note in session.feedback:
+            mentions[note.theme].append((session, note.note))
+    ids = [t.id for t in settings.feedback_themes]
+    ids += sorted(t for t in mentions if t not in ids)
+    views = [
+        ThemeView(settings.theme(t) or FeedbackTheme(t, t.replace("-", " ").capitalize()),
+                  tuple(mentions.get(t, ())))
+        for t in ids
+    ]
+    return tuple(sorted(views, key=lambda v: (-v.count, v.theme.name.lower())))
+
+
+# -- coverage ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CoverageSkill:
+    skill: Skill
+    rubric: Rubric
+    counts: tuple[tuple[Criterion, tuple[tuple[Level, int], ...]], ...]
+    missing: tuple[tuple[Criterion, Level], ...]
+    exercises_per_level: tuple[tuple[Level, int], ...]
+
+    @property
+    def levels_without_exercise(self) -> tuple[Level, ...]:
+        return tuple(level for level, count in self.exercises_per_level if count == 0)
+
+
+def coverage(derived: Derived) -> tuple[CoverageSkill, ...]:
+    handbook = derived.handbook
+    levels = handbook.settings.levels
+    result = []
+    for skill in handbook.skills:
+        rubric = handbook.rubric(skill.id)
+        if rubric is None:
+            continue
+        counts = tuple(
+            (c, tuple((lvl, len(derived.cells.get((skill.id, c.id, lvl.id), ()))) for lvl in levels))
+            for c in rubric.criteria
+        )
+        missing = tuple((c, lvl) for c, row in counts for lvl, n in row if n == 0)
+        exercises = list(handbook.exercises_of(skill.id))
+        per_level = tuple((lvl, sum(lvl.id in e.levels for e in exercises)) for lvl in levels)
+        result.append(CoverageSkill(skill, rubric, counts, missing, per_level))
+    return tuple(result)

@@ -1,0 +1,189 @@
+"""Front matter splitting and YAML loading that keeps the file line of every value.
+
+Values come back as `Located` trees (scalars, lists, dicts of `Located`), so every later
+stage can point at the exact line of a bad value. Only plain YAML is accepted: custom tags,
+anchors/aliases and merge keys are refused rather than constructed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cophandbook.diagnostics import Diagnostics, Location
+
+try:  # the C loader is several times faster; fall back when libyaml is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_ALLOWED_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_MAX_DEPTH = 32
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass(frozen=True)
+class Located:
+    """A YAML value with its place. Mapping entries carry the line of their key."""
+
+    value: Any
+    line: int
+    col: int = 1
+
+    def plain(self) -> Any:
+        """The value with all locations stripped (for messages and simple fields)."""
+        if isinstance(self.value, list):
+            return [item.plain() for item in self.value]
+        if isinstance(self.value, dict):
+            return {key: item.plain() for key, item in self.value.items()}
+        return self.value
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A Markdown source split into its front matter and body."""
+
+    meta: Located | None
+    body: str
+    body_line: int  # file line of the body's first line (1-based)
+
+
+class YamlProblem(Exception):
+    def __init__(self, message: str, line: int, col: int = 1, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+        self.hint = hint
+
+
+def _to_located(node: yaml.Node, line_offset: int, seen: set[int], depth: int) -> Located:
+    line = node.start_mark.line + 1 + line_offset
+    col = node.start_mark.column + 1
+    if id(node) in seen:
+        raise YamlProblem(
+            "YAML anchors and aliases (&name, *name) are not supported",
+            line,
+            col,
+            "write the value out in full",
+        )
+    seen.add(id(node))
+    if depth > _MAX_DEPTH:
+        raise YamlProblem(f"YAML nested deeper than {_MAX_DEPTH} levels", line, col)
+    if isinstance(node, yaml.MappingNode):
+        entries: dict[str, Located] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1 + line_offset
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlProblem("YAML merge keys (<<) are not supported", key_line)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem("a key must be plain text", key_line)
+            key = str(key_node.value)
+            if key in entries:
+                raise YamlProblem(
+                    f"duplicate key '{key}' (first on line {entries[key].line})",
+                    key_line,
+                    key_node.start_mark.column + 1,
+                    "keep one of the two",
+                )
+            value = _to_located(value_node, line_offset, seen, depth + 1)
+            entries[key] = Located(value.value, key_line, key_node.start_mark.column + 1)
+        return Located(entries, line, col)
+    if isinstance(node, yaml.SequenceNode):
+        return Located(
+            [_to_located(item, line_offset, seen, depth + 1) for item in node.value], line, col
+        )
+    if node.tag not in _ALLOWED_SCALAR_TAGS:
+        raise YamlProblem(
+            f"YAML tag '{node.tag}' is not allowed",
+            line,
+            col,
+            "remove the !tag; only plain text, numbers, dates, lists and mappings are read",
+        )
+    try:
+        value = _constructor.construct_object(node)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise YamlProblem(f"invalid value '{node.value}': {exc}", line, col) from None
+    return Located(value, line, col)
+
+
+def parse_yaml(text: str, line_offset: int = 0) -> Located | None:
+    """Parse one YAML document; `line_offset` is added to YAML's own line numbers."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 + line_offset) if mark else line_offset + 1
+        col = (mark.column + 1) if mark else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlProblem(f"invalid YAML: {problem}", line, col) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"invalid YAML: {exc}", line_offset + 1) from None
+    except RecursionError:
+        raise YamlProblem("YAML nested too deeply", line_offset + 1) from None
+    if node is None:
+        return None
+    return _to_located(node, line_offset, set(), 0)
+
+
+def decode(data: bytes, path: Path, problems: Diagnostics) -> str | None:
+    """UTF-8 text with a BOM removed and line endings normalised, or None on bad bytes."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.error(
+            "invalid-encoding",
+            "file is not valid UTF-8",
+            Location(path, line),
+            "save the file as UTF-8",
+        )
+        return None
+    text = text.removeprefix("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def split_front_matter(text: str, path: Path, problems: Diagnostics) -> SourceText | None:
+    """Split `---` front matter from the body; report problems at file lines."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return SourceText(None, text, 1)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            break
+    else:
+        problems.error(
+            "front-matter-unclosed",
+            "front matter opened with '---' is never closed",
+            Location(path, 1),
+            "add a line with '---' after the front matter",
+        )
+        return None
+    yaml_text = "\n".join(lines[1:index])
+    body = "\n".join(lines[index + 1 :])
+    try:
+        meta = parse_yaml(yaml_text, line_offset=1)
+    except YamlProblem as exc:
+        problems.error("invalid-yaml", exc.message, Location(path, exc.line, exc.col), exc.hint)
+        return None
+    if meta is not None and not isinstance(meta.value, dict):
+        problems.error(
+            "front-matter-not-mapping",
+            "front matter must be a mapping of keys to values",
+            Location(path, meta.line, meta.col),
+            "write it as 'key: value' lines",
+        )
+        return None
+    return SourceText(meta, body, index + 2)
