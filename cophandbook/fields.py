@@ -94,7 +94,7 @@ class Fields:
                 self._missing(key, example)
             return None
         value = self.entries[key].value
-        if isinstance(value, bool) or isinstance(value, list | dict):
+        if isinstance(value, (bool, list | dict)):
             self._bad_type(key, "text", value)
             return None
         if isinstance(value, dt.date | int | float):
@@ -172,7 +172,7 @@ class Fields:
         items: list[tuple[str, Location]] = []
         for item in self.node_list(key):
             loc = Location(self.path, item.line, item.col)
-            if isinstance(item.value, list | dict) or isinstance(item.value, bool):
+            if isinstance(item.value, (list | dict, bool)):
                 self.problems.error(
                     "wrong-type",
                     f"each item of '{key}' should be text, not {describe(item.value)}",

@@ -68,6 +68,8 @@ class _Validator:
         self.exercises: dict[tuple[str, str], Exercise] = {}
         self.sessions: dict[str, Session] = {}
         self.pages: list[Page] = []
+        # Items that exist but failed validation: references to them are not errors too.
+        self.invalid: set[tuple[str, str]] = set()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -109,7 +111,7 @@ class _Validator:
                 "missing-field",
                 f"a {raw.kind} outside a skill folder needs 'skill:'",
                 fields.loc(),
-                f"move it under content/skills/<skill>/ or add 'skill: {next(iter(self.skills), 'a-skill')}'",
+                "move it under content/skills/<skill>/ or add a line 'skill: <skill id>'",
             )
             return None
         if skill_id not in self.skills:
@@ -244,6 +246,8 @@ class _Validator:
         tags = tuple(tag for tag, _ in fields.text_list("tags"))
         media = self.url(fields, "media")
         if skill_id is None or not level:
+            if skill_id:
+                self.invalid.add((skill_id, raw.slug))
             return
         self.add(self.exemplars, (skill_id, raw.slug), raw, Exemplar(
             skill=skill_id,
@@ -338,6 +342,8 @@ class _Validator:
                 slug = text
                 everywhere = [k for k in registry if k[1] == slug]
                 candidates = [k for k in everywhere if k[0] in skills] or everywhere
+            if not candidates and any(k[1] == slug for k in self.invalid):
+                continue  # the target has its own error already
             if len(candidates) == 1:
                 resolved.append(ItemRef(*candidates[0]))
             elif candidates:

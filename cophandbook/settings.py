@@ -151,7 +151,8 @@ def load_settings(site: Path, problems: Diagnostics) -> Settings | None:
     base_path, site_url = _base(fields.text("base_url") or "/", fields.loc("base_url"), problems)
     repo_url = (fields.text("repo_url") or "").rstrip("/")
     if repo_url and urlsplit(repo_url).scheme not in ("http", "https"):
-        problems.error("invalid-setting", "'repo_url' must be an http(s) URL", fields.loc("repo_url"))
+        problems.error("invalid-setting", "'repo_url' must be an http(s) URL",
+                       fields.loc("repo_url"))
         repo_url = ""
     markdown = fields.mapping("markdown")
     allow_html = False

@@ -64,7 +64,7 @@ def _markdown_files(content: Path, problems: Diagnostics) -> list[Path]:
                     Location(path),
                     "put images, recordings and PDFs in static/",
                 )
-    return found
+    return sorted(found)
 
 
 def read_source(path: Path, content: Path, problems: Diagnostics) -> RawSource | None:

@@ -324,7 +324,8 @@ def coverage(derived: Derived) -> tuple[CoverageSkill, ...]:
         if rubric is None:
             continue
         counts = tuple(
-            (c, tuple((lvl, len(derived.cells.get((skill.id, c.id, lvl.id), ()))) for lvl in levels))
+            (c, tuple((lvl, len(derived.cells.get((skill.id, c.id, lvl.id), ())))
+                      for lvl in levels))
             for c in rubric.criteria
         )
         missing = tuple((c, lvl) for c, row in counts for lvl, n in row if n == 0)

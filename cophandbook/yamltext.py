@@ -20,7 +20,9 @@ try:  # the C loader is several times faster; fall back when libyaml is missing
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-_ALLOWED_SCALAR_TAGS = {
+_ALLOWED_TAGS = {
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
@@ -80,6 +82,13 @@ def _to_located(node: yaml.Node, line_offset: int, seen: set[int], depth: int) -
     seen.add(id(node))
     if depth > _MAX_DEPTH:
         raise YamlProblem(f"YAML nested deeper than {_MAX_DEPTH} levels", line, col)
+    if node.tag not in _ALLOWED_TAGS:
+        raise YamlProblem(
+            f"YAML tag '{node.tag}' is not allowed",
+            line,
+            col,
+            "remove the !tag; only plain text, numbers, dates, lists and mappings are read",
+        )
     if isinstance(node, yaml.MappingNode):
         entries: dict[str, Located] = {}
         for key_node, value_node in node.value:
@@ -102,13 +111,6 @@ def _to_located(node: yaml.Node, line_offset: int, seen: set[int], depth: int) -
     if isinstance(node, yaml.SequenceNode):
         return Located(
             [_to_located(item, line_offset, seen, depth + 1) for item in node.value], line, col
-        )
-    if node.tag not in _ALLOWED_SCALAR_TAGS:
-        raise YamlProblem(
-            f"YAML tag '{node.tag}' is not allowed",
-            line,
-            col,
-            "remove the !tag; only plain text, numbers, dates, lists and mappings are read",
         )
     try:
         value = _constructor.construct_object(node)

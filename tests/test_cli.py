@@ -1,0 +1,45 @@
+import subprocess
+import sys
+
+from cophandbook.cli import main
+
+
+def test_build_command_prints_where_and_how(make_site, capsys):
+    site = make_site()
+    assert main(["build", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "_site" in out and "http.server" in out
+
+
+def test_errors_are_listed_with_file_line_and_exit_1(make_site, capsys):
+    site = make_site({"content/skills/toasts/exemplars/x.md":
+                      "---\ntitle: X\nlevel: novize\n---\n",
+                      "content/sessions/s.md": "---\ntitle: S\ndate: soon\n---\n"})
+    assert main(["build", str(site)]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if ": error: " in line]
+    assert any(line.endswith("x.md:3:1: error: unknown level 'novize'")
+               or "x.md:3:1: error: unknown level 'novize'" in line for line in lines)
+    assert any("s.md:3:1: error: 'date' should be a date" in line for line in lines)
+    assert "hint: did you mean 'novice'?" in err
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    assert main(["build", str(tmp_path / "nowhere")]) == 2
+    proc = subprocess.run([sys.executable, "-m", "cophandbook", "frobnicate"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+def test_folder_without_settings_is_an_error_not_a_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "cophandbook", "build", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "no handbook.yml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_version():
+    proc = subprocess.run([sys.executable, "-m", "cophandbook", "--version"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("cophandbook ")

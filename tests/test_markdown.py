@@ -1,0 +1,80 @@
+from bs4 import BeautifulSoup
+
+from cophandbook.markdown import render_inline, render_markdown
+
+
+def html(text: str, **kwargs) -> BeautifulSoup:
+    return BeautifulSoup(render_markdown(text, **kwargs).html, "html.parser")
+
+
+def test_extensions_render():
+    doc = html(
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "Term\n: Definition\n\n"
+        "- [x] done\n- [ ] todo\n\n"
+        "Note[^1]\n\n[^1]: The footnote.\n"
+    )
+    assert doc.select_one(".table-scroll table td").text == "1"
+    assert doc.select_one("dl dt").text == "Term" and doc.select_one("dl dd").text == "Definition"
+    boxes = doc.select("input[type=checkbox]")
+    assert len(boxes) == 2 and boxes[0].has_attr("checked")
+    assert "The footnote." in doc.select_one("section.footnotes").text
+
+
+def test_heading_ids_are_github_slugs_and_unique():
+    body = render_markdown("## What's next?\n\n## What's next?\n\n### Café & co\n")
+    assert [h.id for h in body.headings] == ["whats-next", "whats-next-1", "café--co"]
+
+
+def test_raw_html_is_escaped_unless_allowed():
+    doc = html("<script>alert(1)</script>\n\nText <b>bold</b>\n")
+    assert doc.find("script") is None and doc.find("b") is None
+    assert "<script>" in doc.text
+    allowed = html("Text <b>bold</b>\n", allow_html=True)
+    assert allowed.find("b").text == "bold"
+
+
+def test_annotation_sits_beside_its_passage_with_file_line():
+    body = render_markdown(
+        "Intro.\n\nThe passage.\n\n::: annotation structure\nA *note*.\n:::\n\nAfter.\n",
+        body_line=10,
+        criterion_label=lambda c: ("Structure", "/skills/x/criteria/structure/"),
+    )
+    (note,) = body.annotations
+    assert note.criterion == "structure" and note.line == 14
+    assert "The passage." in note.passage_html and "<em>note</em>" in note.note_html
+    doc = BeautifulSoup(body.html, "html.parser")
+    (wrapper,) = doc.select(".annotated")
+    assert wrapper.select_one(".passage").text.strip() == "The passage."
+    aside = wrapper.select_one(".notes aside.annotation")
+    assert aside["id"] == note.anchor
+    assert aside.select_one(".annotation-criterion a")["href"] == "/skills/x/criteria/structure/"
+    paragraphs = [p.text for p in doc.find_all("p", recursive=False)]
+    assert paragraphs == ["Intro.", "After."]
+
+
+def test_consecutive_annotations_share_one_passage():
+    body = render_markdown("P.\n\n::: annotation a\nOne\n:::\n\n::: annotation b\nTwo\n:::\n")
+    assert [a.criterion for a in body.annotations] == ["a", "b"]
+    assert BeautifulSoup(body.html, "html.parser").select(".annotated .notes aside")[1].text
+
+
+def test_callouts():
+    doc = html("::: tip Breathe first\nSlow down.\n:::\n\n::: safety\nPause any time.\n:::\n")
+    tip, safety = doc.select("aside.callout")
+    assert "callout-tip" in tip["class"]
+    assert tip.select_one(".callout-title").text == "Breathe first"
+    assert safety.select_one(".callout-title").text == "Safety"
+
+
+def test_links_are_rewritten_and_recorded_with_lines():
+    body = render_markdown("Line one.\n\nSee [a](other.md#x) and ![i](/img.png).\n",
+                           body_line=4, rewrite_link=lambda h: "NEW:" + h)
+    assert [(link.href, link.line) for link in body.links] == [("other.md#x", 6),
+                                                               ("/img.png", 6)]
+    doc = BeautifulSoup(body.html, "html.parser")
+    assert doc.a["href"] == "NEW:other.md#x" and doc.img["src"] == "NEW:/img.png"
+
+
+def test_inline_markdown_for_descriptors():
+    assert render_inline("A *call-back* <b>") == "A <em>call-back</em> &lt;b&gt;"

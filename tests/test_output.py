@@ -1,0 +1,38 @@
+import pytest
+
+from cophandbook.output import MARKER, OutputError, check_output_folder, publish
+from cophandbook.routes import StaticFile
+
+
+def test_publish_swaps_in_a_complete_folder(tmp_path):
+    out = tmp_path / "out"
+    publish({"a/index.html": b"one", "old.html": b"x"}, (), out)
+    publish({"a/index.html": b"two"}, (), out)
+    assert (out / "a/index.html").read_bytes() == b"two"
+    assert not (out / "old.html").exists()
+    assert (out / MARKER).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_publish_refuses_paths_outside_the_output(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(OutputError):
+        publish({"../escape.html": b"x"}, (), out)
+    assert not (tmp_path / "escape.html").exists()
+    assert not out.exists()
+
+
+def test_static_files_copied(tmp_path):
+    src = tmp_path / "img.png"
+    src.write_bytes(b"png")
+    publish({}, (StaticFile("images/img.png", src),), tmp_path / "out")
+    assert (tmp_path / "out/images/img.png").read_bytes() == b"png"
+
+
+def test_check_output_folder(tmp_path):
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    check_output_folder(site, site / "_site")
+    for bad in (site, tmp_path, site / "content", site / "content" / "x"):
+        with pytest.raises(OutputError):
+            check_output_folder(site, bad)

@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import pytest
+
+from cophandbook.diagnostics import Diagnostics
+from cophandbook.yamltext import YamlProblem, decode, parse_yaml, split_front_matter
+
+P = Path("x.md")
+
+
+def split(text: str):
+    problems = Diagnostics()
+    return split_front_matter(text, P, problems), problems
+
+
+def test_front_matter_lines_are_file_lines():
+    result, problems = split("---\ntitle: A\nlevel: novice\n---\nBody\n")
+    assert not problems.items
+    assert result.meta.value["title"].line == 2
+    assert result.meta.value["level"].line == 3
+    assert result.body == "Body\n"
+    assert result.body_line == 5
+
+
+def test_no_front_matter_is_all_body():
+    result, problems = split("# Just text\n")
+    assert result.meta is None and result.body == "# Just text\n" and not problems.items
+
+
+def test_unclosed_front_matter_is_reported_at_line_1():
+    result, problems = split("---\ntitle: A\n")
+    assert result is None
+    (d,) = problems.items
+    assert d.code == "front-matter-unclosed" and d.location.line == 1
+
+
+def test_invalid_yaml_is_reported_at_the_file_line():
+    result, problems = split("---\ntitle: A\nlevel: [novice\nother: x\n---\n")
+    assert result is None
+    (d,) = problems.items
+    assert d.code == "invalid-yaml" and d.location.line >= 3
+
+
+def test_front_matter_must_be_a_mapping():
+    _, problems = split("---\n- a\n- b\n---\n")
+    assert [d.code for d in problems] == ["front-matter-not-mapping"]
+
+
+def test_duplicate_keys_name_both_lines():
+    with pytest.raises(YamlProblem) as exc:
+        parse_yaml("title: A\nlevel: x\ntitle: B\n")
+    assert exc.value.line == 3 and "line 1" in exc.value.message
+
+
+def test_python_tags_are_refused_not_executed():
+    with pytest.raises(YamlProblem, match="not allowed"):
+        parse_yaml("x: !!python/object/apply:os.system ['echo hi']\n")
+
+
+def test_aliases_are_refused():
+    with pytest.raises(YamlProblem, match="anchors and aliases"):
+        parse_yaml("a: &x [1, 2]\nb: *x\n")
+
+
+def test_impossible_date_is_an_error_at_its_line():
+    with pytest.raises(YamlProblem) as exc:
+        parse_yaml("title: a\ndate: 2026-02-30\n")
+    assert exc.value.line == 2
+
+
+def test_decode_strips_bom_and_normalises_crlf():
+    problems = Diagnostics()
+    assert decode("\ufeffa\r\nb\r".encode(), P, problems) == "a\nb\n"
+
+
+def test_invalid_utf8_reports_its_line():
+    problems = Diagnostics()
+    assert decode(b"ok\nok\n\xff\n", P, problems) is None
+    (d,) = problems.items
+    assert d.code == "invalid-encoding" and d.location.line == 3
