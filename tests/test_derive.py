@@ -36,7 +36,7 @@ def test_annotation_with_unknown_or_missing_criterion(make_site):
 
 
 def test_annotations_outside_exemplars_are_errors(make_site):
-    result = build(make_site({"content/guides/safety.md":
-                              "---\ntitle: S\n---\n## Pausing\n\nP\n\n::: annotation structure\nx\n:::\n"}),
-                   write=False)
-    assert [(d.code, d.location.line) for d in result.problems] == [("misplaced-annotation", 8)]
+    text = "---\ntitle: S\n---\n## Pausing\n\nP\n\n::: annotation structure\nx\n:::\n"
+    result = build(make_site({"content/guides/safety.md": text}), write=False)
+    found = [(d.code, d.location.line) for d in result.problems]
+    assert found == [("misplaced-annotation", 8)]
