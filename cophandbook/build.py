@@ -39,6 +39,10 @@ def build(site: Path, out: Path | None = None, *, write: bool = True) -> BuildRe
     settings = load_settings(site, problems)
     if settings is None:
         return result
+    if settings.search:
+        problems.warning("search-unavailable",
+                         "'search: true' is not supported by this version yet; no index is built",
+                         Location(site / "handbook.yml"))
     handbook = validate(discover(site, problems), settings, problems)
     if problems.has_errors:
         return result

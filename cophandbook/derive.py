@@ -85,6 +85,15 @@ def _check_annotations(handbook: Handbook, item: Item, body: RenderedBody,
                            Location(path, note.line), choices_hint(note.criterion, criteria))
 
 
+def _check_headings(item: Item, body: RenderedBody, problems: Diagnostics) -> None:
+    # The page title is the page's only <h1>; a second one breaks the outline.
+    for heading in body.headings:
+        if heading.level == 1:
+            problems.warning("body-h1", f"'# {heading.text}' is a second page title",
+                             Location(item.source.path, item.source.body_line + heading.line),
+                             "the title comes from front matter; use '##' for sections")
+
+
 def _check_links(item: Item, body: RenderedBody, derived_paths: dict[str, str],
                  bodies: dict[str, RenderedBody], problems: Diagnostics) -> None:
     for link in body.links:
@@ -135,6 +144,7 @@ def derive(handbook: Handbook, problems: Diagnostics) -> Derived:
         )
         bodies[item.source.rel] = body
         _check_annotations(handbook, item, body, problems)
+        _check_headings(item, body, problems)
     for item in items:
         _check_links(item, bodies[item.source.rel], page_paths, bodies, problems)
     derived = Derived(handbook, urls, bodies, page_paths)

@@ -32,6 +32,7 @@ class Heading:
     level: int
     text: str
     id: str
+    line: int  # 0-based line within the body
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ def _headings(tokens: list[Token]) -> tuple[Heading, ...]:
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0:
             text = tokens[index + 1].content
-            found.append(Heading(int(token.tag[1]), text, str(token.attrs.get("id", ""))))
+            found.append(Heading(int(token.tag[1]), text, str(token.attrs.get("id", "")),
+                                 token.map[0] if token.map else 0))
     return tuple(found)
 
 

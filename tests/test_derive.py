@@ -40,3 +40,10 @@ def test_annotations_outside_exemplars_are_errors(make_site):
     result = build(make_site({"content/guides/safety.md": text}), write=False)
     found = [(d.code, d.location.line) for d in result.problems]
     assert found == [("misplaced-annotation", 8)]
+
+
+def test_a_second_page_title_in_the_body_is_a_warning(make_site):
+    text = "---\ntitle: S\n---\n\n# Safety\n\n## Pausing\n"
+    result = build(make_site({"content/guides/safety.md": text}), write=False)
+    assert [(d.code, d.location.line, d.is_error) for d in result.problems] == [
+        ("body-h1", 5, False)]
