@@ -64,6 +64,11 @@ class Fields:
         self.line = node.line if node else 1
         self.entries: dict[str, Located] = dict(node.value) if node else {}
 
+    @classmethod
+    def shorthand(cls, key: str, item: Located, path: Path, problems: Diagnostics) -> Fields:
+        """Read a plain list item such as `- novice` as if it were `- {key: novice}`."""
+        return cls(Located({key: item}, item.line, item.col), path, problems)
+
     def loc(self, key: str | None = None) -> Location:
         entry = self.entries.get(key) if key else None
         if entry is not None:

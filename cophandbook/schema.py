@@ -360,9 +360,8 @@ class _Validator:
         declared = [t.id for t in self.settings.feedback_themes]
         for item in fields.node_list("feedback"):
             loc = Location(fields.path, item.line, item.col)
-            if isinstance(item.value, str):
-                entry = Fields(None, fields.path, self.problems)
-                entry.entries, entry.line = {"theme": item}, item.line
+            if isinstance(item.value, str):  # "- rushing" is short for {theme: rushing}
+                entry = Fields.shorthand("theme", item, fields.path, self.problems)
             elif isinstance(item.value, dict):
                 entry = Fields(item, fields.path, self.problems)
             else:

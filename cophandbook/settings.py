@@ -58,9 +58,7 @@ def _levels(fields: Fields, problems: Diagnostics) -> tuple[Level, ...]:
     for item in fields.node_list("levels"):
         loc = Location(fields.path, item.line, item.col)
         if isinstance(item.value, str):  # "- novice" is short for {id: novice}
-            item_fields = Fields(None, fields.path, problems)
-            item_fields.entries = {"id": item}
-            item_fields.line = item.line
+            item_fields = Fields.shorthand("id", item, fields.path, problems)
         elif isinstance(item.value, dict):
             item_fields = Fields(item, fields.path, problems)
         else:
