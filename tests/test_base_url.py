@@ -1,11 +1,13 @@
 """A site hosted under a sub-path: every internal link and asset resolves to a built file."""
 
+import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup
 
-from tests.conftest import SETTINGS
+from cophandbook.build import build
+from tests.conftest import EXAMPLE_SITE, SETTINGS
 
 
 def resolve(out: Path, base: str, ref: str, page_file: Path) -> Path | None:
@@ -21,12 +23,7 @@ def resolve(out: Path, base: str, ref: str, page_file: Path) -> Path | None:
     return target
 
 
-def test_every_internal_link_and_asset_resolves_under_sub_path(built):
-    result, out = built({"handbook.yml": SETTINGS + "base_url: /sub/\n",
-                         "static/img/photo.png": b"\x89PNG",
-                         "content/guides/safety.md":
-                         "---\ntitle: Safety\n---\n## Pausing\n\n![p](/img/photo.png)\n"})
-    assert result.written, [d.message for d in result.problems]
+def assert_links_resolve(out: Path, base: str) -> int:
     checked = 0
     for page_file in sorted(out.rglob("*.html")):
         doc = BeautifulSoup(page_file.read_text(), "html.parser")
@@ -34,7 +31,7 @@ def test_every_internal_link_and_asset_resolves_under_sub_path(built):
             ref = el.get("href") or el.get("src")
             if ref is None:
                 continue
-            target = resolve(out, "/sub/", ref, page_file)
+            target = resolve(out, base, ref, page_file)
             if target is None:
                 continue
             assert target.is_file(), f"{page_file.relative_to(out)}: {ref} → missing"
@@ -44,4 +41,24 @@ def test_every_internal_link_and_asset_resolves_under_sub_path(built):
                        .find_all(id=True)}
                 assert fragment in ids, f"{page_file.relative_to(out)}: {ref} → no #{fragment}"
             checked += 1
-    assert checked > 200
+    return checked
+
+
+def test_every_internal_link_and_asset_resolves_under_sub_path(built):
+    result, out = built({"handbook.yml": SETTINGS + "base_url: /sub/\n",
+                         "static/img/photo.png": b"\x89PNG",
+                         "content/guides/safety.md":
+                         "---\ntitle: Safety\n---\n## Pausing\n\n![p](/img/photo.png)\n"})
+    assert result.written, [d.message for d in result.problems]
+    assert assert_links_resolve(out, "/sub/") > 200
+
+
+def test_example_site_links_resolve_under_a_sub_path(tmp_path):
+    site = tmp_path / "example"
+    shutil.copytree(EXAMPLE_SITE, site, ignore=shutil.ignore_patterns("_site"))
+    settings = (site / "handbook.yml").read_text().replace("base_url: /\n",
+                                                           "base_url: /handbook/\n")
+    (site / "handbook.yml").write_text(settings)
+    result = build(site)
+    assert result.written and not result.problems.items
+    assert assert_links_resolve(site / "_site", "/handbook/") > 1000
