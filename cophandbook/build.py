@@ -43,10 +43,13 @@ def build(site: Path, out: Path | None = None, *, write: bool = True) -> BuildRe
         problems.warning("search-unavailable",
                          "'search: true' is not supported by this version yet; no index is built",
                          Location(site / "handbook.yml"))
-    handbook = validate(discover(site, problems), settings, problems)
+    found = discover(site, problems)
+    handbook = validate(found.sources, settings, problems)
+    # The model holds only what validated, so deriving still finds the problems in bodies
+    # (annotations, links) and one run reports them all.
+    derived = derive(handbook, problems, found.files)
     if problems.has_errors:
         return result
-    derived = derive(handbook, problems)
     theme = default_theme()
     routes = plan(derived, site, theme / "static", problems)
     if problems.has_errors or not write:

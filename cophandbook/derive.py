@@ -95,7 +95,8 @@ def _check_headings(item: Item, body: RenderedBody, problems: Diagnostics) -> No
 
 
 def _check_links(item: Item, body: RenderedBody, derived_paths: dict[str, str],
-                 bodies: dict[str, RenderedBody], problems: Diagnostics) -> None:
+                 content_files: frozenset[str], bodies: dict[str, RenderedBody],
+                 problems: Diagnostics) -> None:
     for link in body.links:
         target = split_md_link(link.href, item.source.rel)
         if target is None:
@@ -106,6 +107,8 @@ def _check_links(item: Item, body: RenderedBody, derived_paths: dict[str, str],
                                      Location(item.source.path, link.line, link.col))
             continue
         rel, fragment = target
+        if rel not in derived_paths and rel in content_files:
+            continue  # the target did not validate; its own errors say why
         if rel not in derived_paths:
             problems.warning("broken-link", f"link to a missing page '{link.href}'",
                              Location(item.source.path, link.line, link.col),
@@ -120,7 +123,10 @@ def _anchors(body: RenderedBody) -> set[str]:
     return {h.id for h in body.headings} | {a.anchor for a in body.annotations}
 
 
-def derive(handbook: Handbook, problems: Diagnostics) -> Derived:
+def derive(handbook: Handbook, problems: Diagnostics,
+           content_files: frozenset[str] = frozenset()) -> Derived:
+    """`content_files` lists every Markdown file found, valid or not: a link to one that
+    failed to validate is not reported again as broken."""
     settings = handbook.settings
     urls = Urls.of(settings)
     items = all_items(handbook)
@@ -146,7 +152,7 @@ def derive(handbook: Handbook, problems: Diagnostics) -> Derived:
         _check_annotations(handbook, item, body, problems)
         _check_headings(item, body, problems)
     for item in items:
-        _check_links(item, bodies[item.source.rel], page_paths, bodies, problems)
+        _check_links(item, bodies[item.source.rel], page_paths, content_files, bodies, problems)
     derived = Derived(handbook, urls, bodies, page_paths)
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
     for exemplar in handbook.exemplars:

@@ -109,7 +109,13 @@ def read_source(path: Path, content: Path, problems: Diagnostics) -> RawSource |
     )
 
 
-def discover(site: Path, problems: Diagnostics) -> list[RawSource]:
+@dataclass(frozen=True)
+class Discovery:
+    sources: list[RawSource]  # the files that could be read and split
+    files: frozenset[str]  # every Markdown file under content/, readable or not
+
+
+def discover(site: Path, problems: Diagnostics) -> Discovery:
     content = site / CONTENT_DIR
     if not content.is_dir():
         problems.error(
@@ -118,10 +124,11 @@ def discover(site: Path, problems: Diagnostics) -> list[RawSource]:
             Location(content),
             "put the handbook's Markdown files in content/",
         )
-        return []
+        return Discovery([], frozenset())
+    files = _markdown_files(content, problems)
     sources = []
-    for path in _markdown_files(content, problems):
+    for path in files:
         source = read_source(path, content, problems)
         if source is not None:
             sources.append(source)
-    return sources
+    return Discovery(sources, frozenset(p.relative_to(content).as_posix() for p in files))

@@ -10,7 +10,7 @@ from tests.conftest import EXEMPLAR
 def derived_of(site):
     problems = Diagnostics()
     settings = load_settings(site, problems)
-    handbook = validate(discover(site, problems), settings, problems)
+    handbook = validate(discover(site, problems).sources, settings, problems)
     return derive(handbook, problems), problems
 
 

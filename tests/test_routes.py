@@ -10,7 +10,7 @@ from cophandbook.theme import default_theme
 def routes_of(site):
     problems = Diagnostics()
     settings = load_settings(site, problems)
-    derived = derive(validate(discover(site, problems), settings, problems), problems)
+    derived = derive(validate(discover(site, problems).sources, settings, problems), problems)
     return plan(derived, site, default_theme() / "static", problems), problems
 
 

@@ -11,7 +11,7 @@ from tests.conftest import EXEMPLAR, SESSION_A
 def handbook_of(site):
     problems = Diagnostics()
     settings = load_settings(site, problems)
-    return validate(discover(site, problems), settings, problems), problems
+    return validate(discover(site, problems).sources, settings, problems), problems
 
 
 def test_minimal_site_is_valid_and_frozen(make_site):

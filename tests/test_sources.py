@@ -25,7 +25,9 @@ def test_type_overrides_place_and_order_is_sorted(make_site):
         "content/extra/a.md": "---\ntitle: A\n---\n",
     })
     problems = Diagnostics()
-    sources = discover(site, problems)
+    found = discover(site, problems)
+    sources = found.sources
+    assert found.files == {s.rel for s in sources}
     rels = [s.rel for s in sources]
     assert rels == sorted(rels)
     kinds = {s.rel: s.kind for s in sources}
