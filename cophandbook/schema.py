@@ -75,7 +75,6 @@ class _Validator:
 
     def fields(self, raw: RawSource) -> Fields:
         fields = Fields(raw.meta, raw.path, self.problems)
-        fields.line = raw.meta.line if raw.meta else 1
         fields.reject_unknown(ALLOWED_KEYS[raw.kind], f"a {raw.kind}'s front matter")
         return fields
 
