@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cophandbook.derive import derive
@@ -25,7 +25,6 @@ class BuildResult:
     files: int = 0
     output: Path | None = None
     written: bool = False
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 def build(site: Path, out: Path | None = None, *, write: bool = True) -> BuildResult:

@@ -200,6 +200,7 @@ def render_markdown(
     return RenderedBody("".join(out), _headings(tokens), tuple(annotations), tuple(links))
 
 
+@functools.lru_cache(maxsize=4096)  # descriptors appear on many pages; render each once
 def render_inline(text: str, allow_html: bool = False) -> str:
     """Short Markdown such as a rubric descriptor, without a surrounding paragraph."""
     return make_parser(allow_html).renderInline(text)
