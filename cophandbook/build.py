@@ -1,21 +1,63 @@
-"""The pipeline: load → validate → derive → render → write, as one short function."""
+"""The pipeline: load → validate → derive → render → write, as short functions of stages.
+
+`prepare` runs the stages every command shares (load, validate, derive, plan, link check);
+`build` renders and writes what it prepared, and `check` reviews it without writing.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from cophandbook.derive import derive
+from cophandbook.derive import Derived, derive
 from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.history import last_changed
+from cophandbook.links import LinkGraph, check_links
 from cophandbook.output import OutputError, check_output_folder, publish
 from cophandbook.render import render
-from cophandbook.routes import plan
+from cophandbook.routes import Plan, plan
 from cophandbook.schema import validate
 from cophandbook.settings import load_settings
-from cophandbook.sources import discover
+from cophandbook.sources import CONTENT_DIR, discover
 from cophandbook.theme import default_theme, make_env
 
 DEFAULT_OUTPUT = "_site"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything known about a handbook before rendering."""
+
+    site: Path
+    derived: Derived
+    plan: Plan
+    inbound: LinkGraph
+    theme: Path
+    sources: int  # Markdown files found under content/
+
+
+def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
+            dates: bool = False) -> Prepared | None:
+    """Stages 1–3. Carries on past errors, so one run reports every problem it can find;
+    None only when there are no settings to build with. `dates` asks git when each content
+    file last changed (only pages show them, so `check` does not ask)."""
+    settings = load_settings(site, problems, base_url=base_url)
+    if settings is None:
+        return None
+    if settings.search:
+        problems.warning("search-unavailable",
+                         "'search: true' is not supported by this version yet; no index is built",
+                         Location(site / "handbook.yml"))
+    updated = last_changed(site / CONTENT_DIR, problems) if dates else {}
+    found = discover(site, problems, updated)
+    handbook = validate(found.sources, settings, problems)
+    # The model holds only what validated, so deriving still finds the problems in bodies
+    # (annotations, links) and one run reports them all.
+    derived = derive(handbook, problems)
+    theme = default_theme()
+    routes = plan(derived, site, theme / "static", problems)
+    inbound = check_links(derived, routes, found.files, problems)
+    return Prepared(site, derived, routes, inbound, theme, len(found.files))
 
 
 @dataclass
@@ -27,31 +69,13 @@ class BuildResult:
     written: bool = False
 
 
-def build(site: Path, out: Path | None = None, *, write: bool = True) -> BuildResult:
-    """Build the handbook in `site` into `out` (default `site/_site`).
-
-    With `write=False` it runs every stage up to planning the routes and writes nothing,
-    which is what `check` needs.
-    """
+def build(site: Path, out: Path | None = None, *, base_url: str | None = None) -> BuildResult:
+    """Build the handbook in `site` into `out` (default `site/_site`); on any error nothing
+    is written and the previous output stays as it was."""
     problems = Diagnostics()
     result = BuildResult(problems)
-    settings = load_settings(site, problems)
-    if settings is None:
-        return result
-    if settings.search:
-        problems.warning("search-unavailable",
-                         "'search: true' is not supported by this version yet; no index is built",
-                         Location(site / "handbook.yml"))
-    found = discover(site, problems)
-    handbook = validate(found.sources, settings, problems)
-    # The model holds only what validated, so deriving still finds the problems in bodies
-    # (annotations, links) and one run reports them all.
-    derived = derive(handbook, problems, found.files)
-    if problems.has_errors:
-        return result
-    theme = default_theme()
-    routes = plan(derived, site, theme / "static", problems)
-    if problems.has_errors or not write:
+    prepared = prepare(site, problems, base_url=base_url, dates=True)
+    if prepared is None or problems.has_errors:
         return result
     out = out if out is not None else site / DEFAULT_OUTPUT
     try:
@@ -59,12 +83,13 @@ def build(site: Path, out: Path | None = None, *, write: bool = True) -> BuildRe
     except OutputError as exc:
         problems.error("output-folder", str(exc), Location(out))
         return result
-    files = render(routes, derived, make_env(site, theme), problems)
+    env = make_env(site, prepared.theme)
+    files = render(prepared.plan, prepared.derived, env, problems)
     if problems.has_errors:
         return result
-    publish(files, routes.static, out)
+    publish(files, prepared.plan.static, out)
     result.pages = sum(1 for name in files if name.endswith(".html"))
-    result.files = len(files) + len(routes.static)
+    result.files = len(files) + len(prepared.plan.static)
     result.output = out
     result.written = True
     return result

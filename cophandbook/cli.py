@@ -3,15 +3,52 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import difflib
 import sys
 import time
 from pathlib import Path
 
 from cophandbook import __version__
-from cophandbook.build import DEFAULT_OUTPUT, build
-from cophandbook.report import display_path, text_report
+from cophandbook.build import DEFAULT_OUTPUT, build, prepare
+from cophandbook.check import check
+from cophandbook.coverage_table import coverage_json, coverage_text
+from cophandbook.diagnostics import Diagnostics
+from cophandbook.history import repository_root
+from cophandbook.report import (
+    FORMATS,
+    display_path,
+    github_report,
+    json_report,
+    summary,
+    text_report,
+)
+from cophandbook.scaffold import ITEM_KINDS, NewItem, ScaffoldError, create_item
+from cophandbook.starter import create_site, default_title
+from cophandbook.views import coverage
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+NEW_USAGE = """\
+cophandbook new SITE [TITLE]
+       cophandbook new {exemplar,exercise,session,skill,guide} [TITLE] [--skill S] \
+[--level L] [--site SITE] [--slug SLUG] [--date YYYY-MM-DD]"""
+
+
+class UsageError(Exception):
+    """A mistake in the command's arguments: exit 2 with the message."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
+
+
+def _site_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument("site", nargs="?", default=Path("."), type=Path,
+                         help="the handbook folder (default: the current folder)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,24 +58,68 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cophandbook {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
     build_cmd = commands.add_parser("build", help="build the site into a folder")
-    build_cmd.add_argument("site", nargs="?", default=".", type=Path,
-                           help="the handbook folder (default: the current folder)")
+    _site_argument(build_cmd)
     build_cmd.add_argument("-o", "--output", type=Path, default=None,
                            help=f"output folder (default: SITE/{DEFAULT_OUTPUT})")
+    build_cmd.add_argument("--base-url", default=None, metavar="URL",
+                           help="where the site is hosted, replacing base_url of handbook.yml "
+                                "(e.g. https://org.github.io/handbook/)")
+
+    check_cmd = commands.add_parser(
+        "check", help="report every problem, with file and line, without building",
+        description="Report every problem of the handbook without writing anything. Exit 0 "
+                    "when clean (warnings allowed unless --strict), 1 on problems.")
+    _site_argument(check_cmd)
+    check_cmd.add_argument("--format", choices=FORMATS, default="text",
+                           help="text for people (default), json for tools, github for "
+                                "annotations on a pull request")
+    check_cmd.add_argument("--strict", action="store_true", help="warnings fail too")
+
+    new_cmd = commands.add_parser(
+        "new", usage=NEW_USAGE, help="start a handbook, or add an exemplar, exercise, …",
+        description="'new SITE' writes a starter handbook into a new or empty folder. "
+                    "'new exemplar|exercise|session|skill|guide TITLE' writes a content file "
+                    "with its front matter filled in, and prints its path.")
+    new_cmd.add_argument("what", metavar="SITE|KIND",
+                         help=f"a folder for a new handbook, or one of: {', '.join(ITEM_KINDS)}")
+    new_cmd.add_argument("title", nargs="?", default=None, metavar="TITLE",
+                         help="the title (asked for when missing, on a terminal)")
+    new_cmd.add_argument("--skill", help="the skill it belongs to (exemplar, exercise, session)")
+    new_cmd.add_argument("--level", help="the level (exemplar: of the work; exercise: who it "
+                                         "is for)")
+    new_cmd.add_argument("--site", type=Path, default=None,
+                         help="the handbook folder (default: the current folder)")
+    new_cmd.add_argument("--slug", help="the file name without .md (default: from the title)")
+    new_cmd.add_argument("--date", type=_date, help="the date (exemplar, session; default: "
+                                                   "today)")
+
+    coverage_cmd = commands.add_parser(
+        "coverage", help="which levels and criteria still lack exemplars or exercises")
+    _site_argument(coverage_cmd)
+    coverage_cmd.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
-def _build(args: argparse.Namespace) -> int:
-    site: Path = args.site
+def _require_folder(site: Path) -> None:
     if not site.is_dir():
-        print(f"cophandbook: error: {site} is not a folder", file=sys.stderr)
-        return EXIT_USAGE
-    started = time.perf_counter()
-    result = build(site, args.output)
-    report = text_report(result.problems)
+        raise UsageError(f"{site} is not a folder")
+
+
+def _print_problems(problems: Diagnostics) -> None:
+    report = text_report(problems)
     if report:
         print(report, file=sys.stderr)
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+def _build(args: argparse.Namespace) -> int:
+    _require_folder(args.site)
+    started = time.perf_counter()
+    result = build(args.site, args.output, base_url=args.base_url)
+    _print_problems(result.problems)
     if result.problems.has_errors or result.output is None:
         print("Build failed; the previous output, if any, is untouched.", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -50,15 +131,111 @@ def _build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check(args: argparse.Namespace) -> int:
+    _require_folder(args.site)
+    result = check(args.site)
+    problems = result.problems
+    failed = problems.has_errors or (args.strict and bool(problems.warnings))
+    if args.format == "json":
+        print(json_report(problems))
+    elif args.format == "github":
+        if problems.items:
+            print(github_report(problems, repository_root(args.site)))
+        print(f"cophandbook check: {summary(problems)}", file=sys.stderr)
+    elif problems.items:
+        print(text_report(problems))
+    else:
+        print(f"No problems in {result.sources} files.")
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def _ask_title(kind: str) -> str:
+    if not sys.stdin.isatty():
+        raise UsageError(f"give the {kind}'s title: cophandbook new {kind} \"A clear title\"")
+    title = input(f"Title of the new {kind}: ").strip()
+    if not title:
+        raise UsageError("a title is needed")
+    return title
+
+
+def _new_site(args: argparse.Namespace) -> int:
+    options = [name for name in ("skill", "level", "site", "slug", "date")
+               if getattr(args, name) is not None]
+    if options:
+        raise UsageError(f"--{options[0]} applies to new content, not to a new handbook; "
+                         f"the kinds of content are: {', '.join(ITEM_KINDS)}")
+    guess = difflib.get_close_matches(args.what, ITEM_KINDS, n=1, cutoff=0.8)
+    folder = Path(args.what)
+    if guess and not folder.exists() and "/" not in args.what:
+        raise UsageError(f"did you mean 'cophandbook new {guess[0]}'? To start a handbook "
+                         f"in a folder named '{args.what}', write ./{args.what}")
+    create_site(folder, args.title or default_title(folder), dt.date.today())
+    where = display_path(folder)
+    print(f"Created a new handbook in {where}. Next:")
+    print(f"  cd {where}")
+    print("  cophandbook build    # the site is written to _site/")
+    print("  cophandbook check    # every problem, with its file and line")
+    print("Put it on GitHub: .github/workflows check pull requests and publish the site with "
+          "GitHub Pages. CONTRIBUTING.md explains how to contribute.")
+    return EXIT_OK
+
+
+def _new_item(args: argparse.Namespace) -> int:
+    site: Path = args.site or Path(".")
+    _require_folder(site)
+    title = args.title if args.title is not None else _ask_title(args.what)
+    request = NewItem(args.what, title.strip(), args.skill, args.level, args.slug, args.date)
+    paths = create_item(site, request, dt.date.today())
+    for path in paths:
+        print(f"Created {display_path(path)}")
+    target = "" if site == Path(".") else f" {display_path(site)}"
+    print(f"Fill it in, then run: cophandbook check{target}")
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    try:
+        if args.what in ITEM_KINDS:
+            return _new_item(args)
+        return _new_site(args)
+    except ScaffoldError as exc:
+        if exc.usage:
+            raise UsageError(str(exc)) from None
+        print(f"cophandbook new: error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    _require_folder(args.site)
+    problems = Diagnostics()
+    prepared = prepare(args.site, problems)
+    errors = Diagnostics(problems.errors)
+    if prepared is None:
+        _print_problems(errors)
+        return EXIT_PROBLEMS
+    skills = coverage(prepared.derived)
+    print(coverage_json(skills) if args.format == "json" else coverage_text(skills))
+    if errors.items:
+        _print_problems(errors)
+        print("Some files have errors, so they are not counted above; run 'cophandbook check'.",
+              file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+COMMANDS = {"build": _build, "check": _check, "new": _new, "coverage": _coverage}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "build":
-            return _build(args)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"cophandbook {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
-    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Stage 3: render every Markdown body once, check annotations and links, index assessments."""
+"""Stage 3: render every Markdown body once, check annotations, index assessments."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
 from cophandbook.markdown import RenderedBody, render_markdown
 from cophandbook.model import Exemplar, Exercise, Handbook, Page, Rubric, Session, Skill, Source
-from cophandbook.references import make_rewriter, split_md_link
+from cophandbook.references import make_rewriter
 from cophandbook.urls import Urls
 
 Item = Skill | Rubric | Exemplar | Exercise | Session | Page
@@ -94,39 +94,7 @@ def _check_headings(item: Item, body: RenderedBody, problems: Diagnostics) -> No
                              "the title comes from front matter; use '##' for sections")
 
 
-def _check_links(item: Item, body: RenderedBody, derived_paths: dict[str, str],
-                 content_files: frozenset[str], bodies: dict[str, RenderedBody],
-                 problems: Diagnostics) -> None:
-    for link in body.links:
-        target = split_md_link(link.href, item.source.rel)
-        if target is None:
-            if link.href.startswith("#") and len(link.href) > 1:
-                anchors = _anchors(body)
-                if link.href[1:] not in anchors:
-                    problems.warning("broken-anchor", f"no heading '#{link.href[1:]}' on this page",
-                                     Location(item.source.path, link.line, link.col))
-            continue
-        rel, fragment = target
-        if rel not in derived_paths and rel in content_files:
-            continue  # the target did not validate; its own errors say why
-        if rel not in derived_paths:
-            problems.warning("broken-link", f"link to a missing page '{link.href}'",
-                             Location(item.source.path, link.line, link.col),
-                             "links to other pages are relative paths to their .md files")
-        elif fragment and fragment not in _anchors(bodies[rel]):
-            problems.warning("broken-anchor", f"'{rel}' has no heading '#{fragment}'",
-                             Location(item.source.path, link.line, link.col),
-                             choices_hint(fragment, _anchors(bodies[rel])))
-
-
-def _anchors(body: RenderedBody) -> set[str]:
-    return {h.id for h in body.headings} | {a.anchor for a in body.annotations}
-
-
-def derive(handbook: Handbook, problems: Diagnostics,
-           content_files: frozenset[str] = frozenset()) -> Derived:
-    """`content_files` lists every Markdown file found, valid or not: a link to one that
-    failed to validate is not reported again as broken."""
+def derive(handbook: Handbook, problems: Diagnostics) -> Derived:
     settings = handbook.settings
     urls = Urls.of(settings)
     items = all_items(handbook)
@@ -151,8 +119,6 @@ def derive(handbook: Handbook, problems: Diagnostics,
         bodies[item.source.rel] = body
         _check_annotations(handbook, item, body, problems)
         _check_headings(item, body, problems)
-    for item in items:
-        _check_links(item, bodies[item.source.rel], page_paths, content_files, bodies, problems)
     derived = Derived(handbook, urls, bodies, page_paths)
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
     for exemplar in handbook.exemplars:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -62,6 +63,14 @@ class Diagnostics:
     def extend(self, other: Diagnostics) -> None:
         self.items.extend(other.items)
 
+    def promote(self, codes: frozenset[str]) -> None:
+        """Turn warnings with these codes into errors: `check` is stricter than `build`."""
+        self.items = [
+            Diagnostic(Severity.ERROR, d.code, d.message, d.location, d.hint)
+            if d.code in codes else d
+            for d in self.items
+        ]
+
     @property
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.items)
@@ -80,5 +89,5 @@ class Diagnostics:
     def __len__(self) -> int:
         return len(self.items)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self.items)

@@ -7,10 +7,12 @@ criterion climb can quote passage and note together.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -37,9 +39,10 @@ class Heading:
 
 @dataclass(frozen=True)
 class Link:
-    href: str
-    line: int  # file line
-    col: int
+    href: str  # as written in the source
+    line: int  # file line of the link's target
+    col: int  # 1-based column of the target on that line
+    image: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ class RenderedBody:
     headings: tuple[Heading, ...]
     annotations: tuple[Annotation, ...]
     links: tuple[Link, ...]
+
+    @property
+    def anchors(self) -> frozenset[str]:
+        """The ids a link can point to: headings and annotations."""
+        return frozenset(h.id for h in self.headings) | {a.anchor for a in self.annotations}
 
 
 LinkRewriter = Callable[[str], str]
@@ -117,18 +125,58 @@ def _is_annotation(block: list[Token]) -> bool:
     return block[0].type == f"container_{ANNOTATION}_open"
 
 
-def _rewrite_links(tokens: list[Token], rewrite: LinkRewriter, body_line: int) -> list[Link]:
+class _Locator:
+    """Finds where a link target is written, since markdown-it only knows a block's lines.
+
+    Targets are searched in order within their block's lines, so two links to the same
+    target get their own columns; a target not found there is a reference definition
+    elsewhere in the body.
+    """
+
+    def __init__(self, body: str, body_line: int) -> None:
+        self.body = body
+        self.line_starts = [0]
+        for index, char in enumerate(body):
+            if char == "\n":
+                self.line_starts.append(index + 1)
+        self.body_line = body_line
+
+    def _offset(self, line: int) -> int:
+        return self.line_starts[min(line, len(self.line_starts) - 1)]
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return self.body_line + line, offset - self.line_starts[line] + 1
+
+    def find(self, href: str, block: tuple[int, int], cursor: int) -> tuple[int, int, int]:
+        """(file line, column, new cursor) of `href` at or after `cursor` in the block."""
+        start, end = max(cursor, self._offset(block[0])), self._offset(block[1])
+        for written in dict.fromkeys((href, unquote(href))):
+            found = self.body.find(written, start, end) if written else -1
+            if found >= 0:
+                return (*self._position(found), found + len(written))
+            found = self.body.find(f"]: {written}") if written else -1
+            if found >= 0:
+                return (*self._position(found + 3), cursor)
+        return (*self._position(self._offset(block[0])), cursor)
+
+
+def _rewrite_links(tokens: list[Token], rewrite: LinkRewriter, body: str,
+                   body_line: int) -> list[Link]:
     links: list[Link] = []
+    locator = _Locator(body, body_line)
     for token in tokens:
         if token.type != "inline" or not token.children:
             continue
-        line = body_line + (token.map[0] if token.map else 0)
+        block = (token.map[0], token.map[1]) if token.map else (0, 0)
+        cursor = 0
         for child in token.children:
             attr = "href" if child.type == "link_open" else "src" if child.type == "image" else ""
             if not attr:
                 continue
             href = str(child.attrs.get(attr, ""))
-            links.append(Link(href, line, 1))
+            line, col, cursor = locator.find(href, block, cursor)
+            links.append(Link(href, line, col, image=child.type == "image"))
             child.attrs[attr] = rewrite(href)
     return links
 
@@ -154,7 +202,7 @@ def render_markdown(
     md = make_parser(allow_html)
     env: dict[str, Any] = {}
     tokens = md.parse(body, env)
-    links = _rewrite_links(tokens, rewrite_link, body_line)
+    links = _rewrite_links(tokens, rewrite_link, body, body_line)
 
     def html(part: list[Token]) -> str:
         return md.renderer.render(part, md.options, env)

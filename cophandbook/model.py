@@ -59,6 +59,7 @@ class Source:
     rel: str  # POSIX path relative to content/, e.g. "skills/x/exemplars/y.md"
     body: str
     body_line: int
+    updated: dt.date | None = None  # when the file last changed, from git
 
     @property
     def location(self) -> Location:
@@ -108,6 +109,7 @@ class Exemplar:
     anonymous: bool
     date: dt.date | None
     media: str
+    media_line: int  # file line of `media:`, 0 without one
     tags: tuple[str, ...]
     summary: str
     source: Source

@@ -52,7 +52,8 @@ def render(plan: Plan, derived: Derived, env: Environment,
     for route in plan.routes:
         context = {**shared, **route.context, "page_path": route.site_path,
                    "title": route.title, "source": route.source,
-                   "edit_url": edit_url(derived, route)}
+                   "edit_url": edit_url(derived, route),
+                   "updated": route.source.updated if route.source else None}
         try:
             html = env.get_template(route.template).render(context)
         except (TemplateError, LookupError, TypeError, ValueError, AttributeError) as exc:

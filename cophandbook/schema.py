@@ -79,7 +79,7 @@ class _Validator:
         return fields
 
     def source(self, raw: RawSource) -> Source:
-        return Source(raw.path, raw.rel, raw.body, raw.body_line)
+        return Source(raw.path, raw.rel, raw.body, raw.body_line, raw.updated)
 
     def title(self, raw: RawSource, fields: Fields) -> str:
         if raw.meta is None:
@@ -258,6 +258,7 @@ class _Validator:
             anonymous=anonymous,
             date=date,
             media=media,
+            media_line=fields.loc("media").line if media else 0,
             tags=tags,
             summary=fields.text("summary") or "",
             source=self.source(raw),

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import SLUG_RE, Fields
+from cophandbook.history import repository_root
 from cophandbook.model import FeedbackTheme, Level, Settings
 from cophandbook.yamltext import YamlProblem, decode, parse_yaml
 
@@ -36,14 +37,15 @@ _KEYS = (
 )
 
 
-def _base(value: str, loc: Location, problems: Diagnostics) -> tuple[str, str]:
+def _base(value: str, loc: Location | None, problems: Diagnostics,
+          name: str = "'base_url'") -> tuple[str, str]:
     """Split base_url into (path, absolute site URL or "")."""
     parts = urlsplit(value)
     if parts.scheme and parts.scheme not in ("http", "https"):
-        problems.error("invalid-setting", "'base_url' must be a path or an http(s) URL", loc)
+        problems.error("invalid-setting", f"{name} must be a path or an http(s) URL", loc)
         return "/", ""
     if any(seg in ("..", ".") for seg in parts.path.split("/")) or "\\" in value:
-        problems.error("invalid-setting", "'base_url' may not contain '.', '..' or '\\'", loc)
+        problems.error("invalid-setting", f"{name} may not contain '.', '..' or '\\'", loc)
         return "/", ""
     path = "/" + parts.path.strip("/") + "/" if parts.path.strip("/") else "/"
     site_url = f"{parts.scheme}://{parts.netloc}{path}".rstrip("/") if parts.scheme else ""
@@ -109,14 +111,13 @@ def _themes(fields: Fields, problems: Diagnostics) -> tuple[FeedbackTheme, ...]:
 
 def _repo_path(site: Path) -> str:
     """The handbook folder's path inside its git repository, found without running git."""
-    site = site.resolve()
-    for folder in (site, *site.parents):
-        if (folder / ".git").exists():
-            return site.relative_to(folder).as_posix().strip(".")
-    return ""
+    root = repository_root(site)
+    return site.resolve().relative_to(root).as_posix().strip(".") if root else ""
 
 
-def load_settings(site: Path, problems: Diagnostics) -> Settings | None:
+def load_settings(site: Path, problems: Diagnostics, *,
+                  base_url: str | None = None) -> Settings | None:
+    """`base_url`, when given (`build --base-url`), replaces the one in handbook.yml."""
     path = site / SETTINGS_FILE
     if not path.is_file():
         problems.error(
@@ -146,7 +147,11 @@ def load_settings(site: Path, problems: Diagnostics) -> Settings | None:
     fields = Fields(root, path, problems)
     fields.reject_unknown(_KEYS, SETTINGS_FILE)
     title = fields.text("title", required=True, example="Our Practice Circle") or "Handbook"
-    base_path, site_url = _base(fields.text("base_url") or "/", fields.loc("base_url"), problems)
+    if base_url is not None:
+        base_path, site_url = _base(base_url, None, problems, "--base-url")
+    else:
+        base_path, site_url = _base(fields.text("base_url") or "/", fields.loc("base_url"),
+                                    problems)
     repo_url = (fields.text("repo_url") or "").rstrip("/")
     if repo_url and urlsplit(repo_url).scheme not in ("http", "https"):
         problems.error("invalid-setting", "'repo_url' must be an http(s) URL",

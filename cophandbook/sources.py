@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -26,6 +28,7 @@ class RawSource:
     meta: Located | None
     body: str
     body_line: int
+    updated: dt.date | None = None  # last commit that touched the file, when known
 
 
 def kind_from_place(rel: PurePosixPath) -> tuple[str, str]:
@@ -67,7 +70,8 @@ def _markdown_files(content: Path, problems: Diagnostics) -> list[Path]:
     return sorted(found)
 
 
-def read_source(path: Path, content: Path, problems: Diagnostics) -> RawSource | None:
+def read_source(path: Path, content: Path, problems: Diagnostics,
+                updated: dt.date | None = None) -> RawSource | None:
     rel = PurePosixPath(path.relative_to(content).as_posix())
     data = path.read_bytes()
     if len(data) > MAX_FILE_BYTES:
@@ -106,6 +110,7 @@ def read_source(path: Path, content: Path, problems: Diagnostics) -> RawSource |
         meta=split.meta,
         body=split.body,
         body_line=split.body_line,
+        updated=updated,
     )
 
 
@@ -115,8 +120,11 @@ class Discovery:
     files: frozenset[str]  # every Markdown file under content/, readable or not
 
 
-def discover(site: Path, problems: Diagnostics) -> Discovery:
+def discover(site: Path, problems: Diagnostics,
+             updated: Mapping[str, dt.date] | None = None) -> Discovery:
+    """`updated` maps paths under content/ to the date they last changed (from git)."""
     content = site / CONTENT_DIR
+    updated = updated or {}
     if not content.is_dir():
         problems.error(
             "missing-content",
@@ -127,8 +135,9 @@ def discover(site: Path, problems: Diagnostics) -> Discovery:
         return Discovery([], frozenset())
     files = _markdown_files(content, problems)
     sources = []
-    for path in files:
-        source = read_source(path, content, problems)
+    rels = [path.relative_to(content).as_posix() for path in files]
+    for path, rel in zip(files, rels, strict=True):
+        source = read_source(path, content, problems, updated.get(rel))
         if source is not None:
             sources.append(source)
-    return Discovery(sources, frozenset(p.relative_to(content).as_posix() for p in files))
+    return Discovery(sources, frozenset(rels))

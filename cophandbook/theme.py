@@ -12,7 +12,10 @@ from jinja2 import (
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
+    TemplateSyntaxError,
 )
+
+from cophandbook.diagnostics import Diagnostics, Location
 
 TEMPLATES_DIR = "templates"
 
@@ -48,3 +51,31 @@ def make_env(site: Path, theme: Path) -> Environment:
     env.filters["plural"] = lambda n, word, many=None: (
         f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}")
     return env
+
+
+def compile_templates(env: Environment, problems: Diagnostics) -> None:
+    """Compile every template without rendering one: a syntax error in a site's override
+    is found by `check`, at its file and line."""
+    for name in env.list_templates():
+        if name.startswith("theme/"):
+            continue  # the same files as their unprefixed names
+        try:
+            env.get_template(name)
+        except TemplateSyntaxError as exc:
+            where = Location(Path(exc.filename), exc.lineno or 0) if exc.filename else None
+            problems.error("template-error", f"template {name}: {exc.message}", where)
+        except UnicodeDecodeError:
+            file = _template_file(env, name)
+            problems.error("invalid-encoding", f"template {name} is not valid UTF-8",
+                           Location(file) if file else None, "save the file as UTF-8")
+
+
+def _template_file(env: Environment, name: str) -> Path | None:
+    """The file a template name is loaded from (the first folder that has it)."""
+    loaders = env.loader.loaders if isinstance(env.loader, ChoiceLoader) else [env.loader]
+    for loader in loaders:
+        if isinstance(loader, FileSystemLoader):
+            for folder in loader.searchpath:
+                if (Path(folder) / name).is_file():
+                    return Path(folder) / name
+    return None

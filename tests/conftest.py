@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from cophandbook.build import BuildResult, build
+from cophandbook.build import BuildResult, build, prepare
+from cophandbook.diagnostics import Diagnostics
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = ROOT / "example-site"
@@ -200,6 +201,13 @@ def built(make_site: SiteWriter) -> Callable[..., tuple[BuildResult, Path]]:
         return result, site / "_site"
 
     return run
+
+
+def diagnose(site: Path) -> Diagnostics:
+    """Every problem the build stages find, without rendering or writing."""
+    problems = Diagnostics()
+    prepare(site, problems)
+    return problems
 
 
 def soup(path: Path) -> BeautifulSoup:

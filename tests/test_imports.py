@@ -6,11 +6,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "cophandbook"
 
 STAGE = {
-    "diagnostics": 0, "yamltext": 1, "fields": 1, "settings": 1, "sources": 1,
+    "diagnostics": 0, "yamltext": 1, "fields": 1, "history": 1, "settings": 1, "sources": 1,
     "model": 2, "schema": 2,
     "urls": 3, "references": 3, "markdown": 3, "derive": 3, "views": 3, "routes": 3,
+    "links": 3, "editorial": 3,
     "theme": 4, "render": 4,
-    "output": 5, "build": 6, "report": 6, "cli": 7, "__main__": 8, "__init__": 0,
+    "output": 5, "build": 6, "check": 6, "report": 6, "coverage_table": 6, "scaffold": 6,
+    "starter": 6, "cli": 7, "__main__": 8, "__init__": 0,
 }
 # The model is the shared language; loading modules may build it.
 ALLOWED_BACKWARDS = {("settings", "model"), ("sources", "model")}

@@ -1,11 +1,10 @@
 """Validation of each kind, through real builds of small sites."""
 
-from cophandbook.build import build
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.schema import parse_minutes, validate
 from cophandbook.settings import load_settings
 from cophandbook.sources import discover
-from tests.conftest import EXEMPLAR, SESSION_A
+from tests.conftest import EXEMPLAR, SESSION_A, diagnose
 
 
 def handbook_of(site):
@@ -34,15 +33,14 @@ def test_minimal_site_is_valid_and_frozen(make_site):
 
 
 def errors_for(make_site, changes):
-    result = build(make_site(changes), write=False)
-    return [(d.code, d.location.path.name, d.location.line) for d in result.problems.errors]
+    problems = diagnose(make_site(changes))
+    return [(d.code, d.location.path.name, d.location.line) for d in problems.errors]
 
 
 def test_unknown_level_with_suggestion(make_site):
-    result = build(make_site({"content/skills/toasts/exemplars/wedding-toast.md":
-                              EXEMPLAR.replace("level: competent", "level: competant")}),
-                   write=False)
-    (d,) = result.problems.errors
+    problems = diagnose(make_site({"content/skills/toasts/exemplars/wedding-toast.md":
+                              EXEMPLAR.replace("level: competent", "level: competant")}))
+    (d,) = problems.errors
     assert d.code == "unknown-level" and d.location.line == 3
     assert "did you mean 'competent'" in d.hint
 
@@ -75,9 +73,8 @@ def test_wrong_types_point_at_the_value(make_site):
 
 
 def test_unknown_front_matter_key(make_site):
-    result = build(make_site({"content/guides/safety.md": "---\ntitle: S\nsumary: x\n---\n"}),
-                   write=False)
-    (d,) = result.problems.errors
+    problems = diagnose(make_site({"content/guides/safety.md": "---\ntitle: S\nsumary: x\n---\n"}))
+    (d,) = problems.errors
     assert d.code == "unknown-key" and "summary" in d.hint and d.location.line == 3
 
 
