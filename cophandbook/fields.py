@@ -17,6 +17,7 @@ from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.yamltext import Located
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _TYPE_NAMES = {
     str: "text",
@@ -149,16 +150,14 @@ class Fields:
             return value.date()
         if isinstance(value, dt.date):
             return value
+        message = f"'{key}' should be a date written YYYY-MM-DD, not {describe(value)}"
         if isinstance(value, str):
             try:
                 return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        self.problems.error(
-            "invalid-date",
-            f"'{key}' should be a date written YYYY-MM-DD, not {describe(value)}",
-            self.loc(key),
-        )
+            except ValueError as exc:
+                if _ISO_DATE_RE.match(value.strip()):
+                    message = f"'{key}' is not a real date: {value.strip()} ({exc})"
+        self.problems.error("invalid-date", message, self.loc(key))
         return None
 
     def node_list(self, key: str) -> list[Located]:

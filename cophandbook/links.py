@@ -135,7 +135,6 @@ class _LinkChecker:
 
     def _missing(self, link: Link, site_path: str, where: Location) -> None:
         is_file = link.image or PurePosixPath(site_path).suffix not in _PAGE_SUFFIXES
-        code, what = ("missing-file", "file") if is_file else ("broken-link", "page")
         base = self.base_path.strip("/")
         if base and (site_path + "/").startswith(base + "/"):
             hint = (f"write the path from the handbook's root: base_url ({self.base_path}) "
@@ -145,7 +144,12 @@ class _LinkChecker:
         else:
             hint = ("link to another page through its .md file, or to a generated page "
                     "from the root, such as /feedback/")
-        self.problems.warning(code, f"no {what} /{site_path} for '{link.href}'", where, hint)
+        if is_file:
+            self.problems.warning("missing-file", f"no file /{site_path} for '{link.href}'",
+                                  where, hint)
+        else:
+            self.problems.warning("broken-link", f"no page /{site_path} for the link "
+                                  f"'{link.href}'", where, hint)
 
 
 LinkGraph = dict[str, set[str]]  # output file → content files whose text links to it

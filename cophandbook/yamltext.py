@@ -115,6 +115,10 @@ def _to_located(node: yaml.Node, line_offset: int, seen: set[int], depth: int) -
     try:
         value = _constructor.construct_object(node)
     except (ValueError, yaml.YAMLError) as exc:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            # Shaped like a date but not a real one (2026-02-30): the field that expects a
+            # date says so at its line, and the rest of the front matter is still read.
+            return Located(str(node.value), line, col)
         raise YamlProblem(f"invalid value '{node.value}': {exc}", line, col) from None
     return Located(value, line, col)
 

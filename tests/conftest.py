@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -148,7 +150,8 @@ Anyone may pause.
 
 MINIMAL = {
     "handbook.yml": SETTINGS,
-    "content/index.md": "---\ntitle: Welcome\n---\nHello, circle.\n",
+    "content/index.md": "---\ntitle: Welcome\n---\nHello, circle. Start with "
+                        "[giving feedback](guides/giving-feedback.md).\n",
     "content/skills/toasts/index.md": SKILL,
     "content/skills/toasts/rubric.md": RUBRIC,
     "content/skills/toasts/exemplars/wedding-toast.md": EXEMPLAR,
@@ -201,6 +204,15 @@ def built(make_site: SiteWriter) -> Callable[..., tuple[BuildResult, Path]]:
         return result, site / "_site"
 
     return run
+
+
+def git(repo: Path, *args: str, date: str = "2026-01-05T12:00:00") -> None:
+    """Run git in `repo` with a fixed identity and date, whatever the machine's config."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.org",
+           "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    subprocess.run(["git", "-c", "commit.gpgsign=false", "-C", str(repo), *args],
+                   check=True, capture_output=True, env=env)
 
 
 def diagnose(site: Path) -> Diagnostics:

@@ -72,6 +72,15 @@ def test_wrong_types_point_at_the_value(make_site):
     assert found == [("wrong-type", "x.md", 2), ("wrong-type", "x.md", 4)]
 
 
+def test_an_impossible_date_is_a_field_error_and_the_rest_is_still_read(make_site):
+    found = errors_for(make_site, {"content/sessions/s.md":
+                                   "---\ntitle: S\ndate: 2026-02-30\nskills: [toast]\n---\n"})
+    assert found == [("invalid-date", "s.md", 3), ("unknown-skill", "s.md", 4)]
+    # Shaped like a date, it is still fine as text.
+    site = make_site({"content/guides/x.md": "---\ntitle: 2026-02-30\n---\n"}, name="other")
+    assert not diagnose(site).errors
+
+
 def test_unknown_front_matter_key(make_site):
     problems = diagnose(make_site({"content/guides/safety.md": "---\ntitle: S\nsumary: x\n---\n"}))
     (d,) = problems.errors

@@ -1,3 +1,4 @@
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -62,10 +63,10 @@ def test_aliases_are_refused():
         parse_yaml("a: &x [1, 2]\nb: *x\n")
 
 
-def test_impossible_date_is_an_error_at_its_line():
-    with pytest.raises(YamlProblem) as exc:
-        parse_yaml("title: a\ndate: 2026-02-30\n")
-    assert exc.value.line == 2
+def test_an_impossible_date_stays_text_for_its_field_to_report():
+    located = parse_yaml("title: a\ndate: 2026-02-30\nday: 2026-02-28\n")
+    assert located.value["date"].value == "2026-02-30" and located.value["date"].line == 2
+    assert located.value["day"].value == dt.date(2026, 2, 28)
 
 
 def test_decode_strips_bom_and_normalises_crlf():
