@@ -11,7 +11,7 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
-from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.diagnostics import Diagnostics
 
 # Marks the date line of each commit in the log, so that no file name is read as a date.
 _COMMIT = "\x01"
@@ -63,8 +63,8 @@ def last_changed(folder: Path, problems: Diagnostics) -> dict[str, dt.date]:
     if shallow.strip() == "true":
         problems.warning(
             "shallow-clone",
-            "this is a shallow git clone, so pages show no 'last updated' date",
-            Location(folder),
+            f"{folder} is in a shallow git clone, so pages show no 'last updated' date",
+            None,
             "fetch the whole history (in GitHub Actions: actions/checkout with fetch-depth: 0)",
         )
         return {}

@@ -43,3 +43,14 @@ def test_version():
     proc = subprocess.run([sys.executable, "-m", "cophandbook", "--version"],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("cophandbook ")
+
+
+def test_build_base_url_overrides_the_setting(make_site, capsys):
+    from tests.conftest import page
+    site = make_site()
+    assert main(["build", str(site), "--base-url", "https://org.github.io/circle"]) == 0
+    home = page(site / "_site", "")
+    assert home.select_one("a.brand")["href"] == "/circle/"
+    assert "https://org.github.io/circle/skills/toasts/" in (site / "_site/sitemap.xml").read_text()
+    assert main(["build", str(site), "--base-url", "ftp://x"]) == 1
+    assert "--base-url must be a path or an http(s) URL" in capsys.readouterr().err

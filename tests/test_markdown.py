@@ -70,11 +70,23 @@ def test_callouts():
 def test_links_are_rewritten_and_recorded_with_lines():
     body = render_markdown("Line one.\n\nSee [a](other.md#x) and ![i](/img.png).\n",
                            body_line=4, rewrite_link=lambda h: "NEW:" + h)
-    assert [(link.href, link.line) for link in body.links] == [("other.md#x", 6),
-                                                               ("/img.png", 6)]
+    assert [(link.href, link.line, link.col, link.image) for link in body.links] == [
+        ("other.md#x", 6, 9, False), ("/img.png", 6, 30, True)]
     doc = BeautifulSoup(body.html, "html.parser")
     assert doc.a["href"] == "NEW:other.md#x" and doc.img["src"] == "NEW:/img.png"
 
 
 def test_inline_markdown_for_descriptors():
     assert render_inline("A *call-back* <b>") == "A <em>call-back</em> &lt;b&gt;"
+
+
+def test_link_positions_in_tables_lists_quotes_and_reference_definitions():
+    body = render_markdown(
+        "| a | b |\n|---|---|\n| [t](t.md) | x |\n\n"
+        "- one [u](u.md)\n  [u again](u.md) [r][ref]\n\n"
+        "> ![q](/q.png)\n\n[ref]: r.md\n",
+        body_line=10,
+    )
+    assert [(link.href, link.line, link.col) for link in body.links] == [
+        ("t.md", 12, 7), ("u.md", 14, 11), ("u.md", 15, 13), ("r.md", 19, 8),
+        ("/q.png", 17, 8)]
