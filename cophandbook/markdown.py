@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -135,10 +136,7 @@ class _Locator:
 
     def __init__(self, body: str, body_line: int) -> None:
         self.body = body
-        self.line_starts = [0]
-        for index, char in enumerate(body):
-            if char == "\n":
-                self.line_starts.append(index + 1)
+        self.line_starts = [0, *itertools.accumulate(len(line) + 1 for line in body.split("\n"))]
         self.body_line = body_line
 
     def _offset(self, line: int) -> int:
