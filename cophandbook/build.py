@@ -28,7 +28,6 @@ DEFAULT_OUTPUT = "_site"
 class Prepared:
     """Everything known about a handbook before rendering."""
 
-    site: Path
     derived: Derived
     plan: Plan
     inbound: LinkGraph
@@ -51,13 +50,13 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
     updated = last_changed(site / CONTENT_DIR, problems) if dates else {}
     found = discover(site, problems, updated)
     handbook = validate(found.sources, settings, problems)
-    # The model holds only what validated, so deriving still finds the problems in bodies
-    # (annotations, links) and one run reports them all.
+    # The model holds only what validated; deriving and planning it anyway finds the
+    # problems in bodies, paths and links too, so one run reports them all.
     derived = derive(handbook, problems)
     theme = default_theme()
     routes = plan(derived, site, theme / "static", problems)
     inbound = check_links(derived, routes, found.files, problems)
-    return Prepared(site, derived, routes, inbound, theme, len(found.files))
+    return Prepared(derived, routes, inbound, theme, len(found.files))
 
 
 @dataclass

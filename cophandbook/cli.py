@@ -152,7 +152,10 @@ def _check(args: argparse.Namespace) -> int:
 def _ask_title(kind: str) -> str:
     if not sys.stdin.isatty():
         raise UsageError(f"give the {kind}'s title: cophandbook new {kind} \"A clear title\"")
-    title = input(f"Title of the new {kind}: ").strip()
+    try:
+        title = input(f"Title of the new {kind}: ").strip()
+    except EOFError:
+        title = ""
     if not title:
         raise UsageError("a title is needed")
     return title
@@ -233,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"cophandbook {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # the file system said no: permissions, a full disk
+        print(f"cophandbook {args.command}: error: {exc.strerror or exc}"
+              + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return EXIT_PROBLEMS
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130

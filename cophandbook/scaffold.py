@@ -139,13 +139,17 @@ def _rubric(handbook: Handbook, skill: str) -> Rubric:
     return rubric
 
 
+def _placed(handbook: Handbook, request: NewItem) -> tuple[str, Level, Rubric, list[str]]:
+    """An exemplar's or exercise's skill, level and rubric, and every level id."""
+    skill = _skill(handbook, request)
+    levels = [lvl.id for lvl in handbook.settings.levels]
+    return skill, _level(handbook, request), _rubric(handbook, skill), levels
+
+
 # -- skeletons --------------------------------------------------------------------------------
 
 def _exemplar(handbook: Handbook, request: NewItem, date: dt.date) -> dict[str, str]:
-    skill = _skill(handbook, request)
-    level = _level(handbook, request)
-    rubric = _rubric(handbook, skill)
-    levels = [lvl.id for lvl in handbook.settings.levels]
+    skill, level, rubric, levels = _placed(handbook, request)
     meta = [
         _line(f"title: {yaml_scalar(request.title)}"),
         _line(f"level: {level.id}", f"the work as a whole: {', '.join(levels)}"),
@@ -175,10 +179,7 @@ def _exemplar(handbook: Handbook, request: NewItem, date: dt.date) -> dict[str, 
 
 
 def _exercise(handbook: Handbook, request: NewItem, date: dt.date) -> dict[str, str]:
-    skill = _skill(handbook, request)
-    level = _level(handbook, request)
-    rubric = _rubric(handbook, skill)
-    levels = [lvl.id for lvl in handbook.settings.levels]
+    skill, level, rubric, levels = _placed(handbook, request)
     meta = [
         _line(f"title: {yaml_scalar(request.title)}"),
         _line(f"levels: [{level.id}]", f"who it is for: {', '.join(levels)}"),

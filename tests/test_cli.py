@@ -54,3 +54,11 @@ def test_build_base_url_overrides_the_setting(make_site, capsys):
     assert "https://org.github.io/circle/skills/toasts/" in (site / "_site/sitemap.xml").read_text()
     assert main(["build", str(site), "--base-url", "ftp://x"]) == 1
     assert "--base-url must be a path or an http(s) URL" in capsys.readouterr().err
+
+
+def test_a_path_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    proc = subprocess.run([sys.executable, "-m", "cophandbook", "new",
+                           str(tmp_path / "notes.txt" / "hb")], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert "Not a directory" in proc.stderr and "Traceback" not in proc.stderr
