@@ -13,6 +13,7 @@ from cophandbook.derive import Derived, derive
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.history import last_changed
 from cophandbook.links import LinkGraph, check_links
+from cophandbook.memo import Memo
 from cophandbook.output import OutputError, check_output_folder, publish
 from cophandbook.render import render
 from cophandbook.routes import Plan, plan
@@ -36,10 +37,11 @@ class Prepared:
 
 
 def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
-            dates: bool = False) -> Prepared | None:
+            dates: bool = False, memo: Memo | None = None) -> Prepared | None:
     """Stages 1–3. Carries on past errors, so one run reports every problem it can find;
     None only when there are no settings to build with. `dates` asks git when each content
-    file last changed (only pages show them, so `check` does not ask)."""
+    file last changed (only pages show them, so `check` does not ask). `memo` keeps what
+    did not change from one build to the next (the preview server)."""
     settings = load_settings(site, problems, base_url=base_url)
     if settings is None:
         return None
@@ -47,12 +49,18 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
         problems.warning("search-unavailable",
                          "'search: true' is not supported by this version yet; no index is built",
                          Location(site / "handbook.yml"))
-    updated = last_changed(site / CONTENT_DIR, problems) if dates else {}
-    found = discover(site, problems, updated)
+    updated = {}
+    if dates:
+        content = site / CONTENT_DIR
+        # Commit dates do not move while a preview runs, so one git call serves a session.
+        updated = (memo.replay(("git-dates", content), problems,
+                               lambda found: last_changed(content, found))
+                   if memo else last_changed(content, problems))
+    found = discover(site, problems, updated, memo)
     handbook = validate(found.sources, settings, problems)
     # The model holds only what validated; deriving and planning it anyway finds the
     # problems in bodies, paths and links too, so one run reports them all.
-    derived = derive(handbook, problems)
+    derived = derive(handbook, problems, memo)
     theme = default_theme()
     routes = plan(derived, site, theme / "static", problems)
     inbound = check_links(derived, routes, found.files, problems)

@@ -24,6 +24,7 @@ from cophandbook.report import (
     text_report,
 )
 from cophandbook.scaffold import ITEM_KINDS, NewItem, ScaffoldError, create_item
+from cophandbook.serve.preview import run as run_preview
 from cophandbook.starter import create_site, default_title
 from cophandbook.views import coverage
 
@@ -94,6 +95,18 @@ def _parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("--slug", help="the file name without .md (default: from the title)")
     new_cmd.add_argument("--date", type=_date, help="the date (exemplar, session; default: "
                                                    "today)")
+
+    serve_cmd = commands.add_parser(
+        "serve", help="preview the site, rebuilt and reloaded as you edit",
+        description="Build into a temporary folder and serve it on this computer; each change "
+                    "rebuilds it and reloads open pages, and problems show over the page.")
+    _site_argument(serve_cmd)
+    serve_cmd.add_argument("--port", type=int, default=8000,
+                           help="the port (default: 8000; 0 picks a free one)")
+    serve_cmd.add_argument("--host", default="127.0.0.1",
+                           help="the address to listen on (default: 127.0.0.1, this computer "
+                                "only)")
+    serve_cmd.add_argument("--open", action="store_true", help="open the preview in a browser")
 
     coverage_cmd = commands.add_parser(
         "coverage", help="which levels and criteria still lack exemplars or exercises")
@@ -176,7 +189,7 @@ def _new_site(args: argparse.Namespace) -> int:
     where = display_path(folder)
     print(f"Created a new handbook in {where}. Next:")
     print(f"  cd {where}")
-    print("  cophandbook build    # the site is written to _site/")
+    print("  cophandbook serve    # a preview at http://127.0.0.1:8000/ that reloads as you edit")
     print("  cophandbook check    # every problem, with its file and line")
     print("Put it on GitHub: .github/workflows check pull requests and publish the site with "
           "GitHub Pages. CONTRIBUTING.md explains how to contribute.")
@@ -226,7 +239,15 @@ def _coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"build": _build, "check": _check, "new": _new, "coverage": _coverage}
+def _serve(args: argparse.Namespace) -> int:
+    _require_folder(args.site)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
+    return run_preview(args.site, args.host, args.port, args.open)
+
+
+COMMANDS = {"build": _build, "check": _check, "new": _new, "coverage": _coverage,
+            "serve": _serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
-from cophandbook.markdown import RenderedBody, render_markdown
+from cophandbook.markdown import CriterionLabel, RenderedBody, render_markdown
+from cophandbook.memo import Memo
 from cophandbook.model import Exemplar, Exercise, Handbook, Page, Rubric, Session, Skill, Source
 from cophandbook.references import make_rewriter
 from cophandbook.urls import Urls
@@ -94,11 +96,22 @@ def _check_headings(item: Item, body: RenderedBody, problems: Diagnostics) -> No
                              "the title comes from front matter; use '##' for sections")
 
 
-def derive(handbook: Handbook, problems: Diagnostics) -> Derived:
+def _context_digest(handbook: Handbook, urls: Urls, page_paths: dict[str, str]) -> str:
+    """Everything a body's rendering depends on besides its own text: where links lead,
+    how criteria are named, and the Markdown settings."""
+    labels = [(r.skill, c.id, c.name) for r in handbook.rubrics for c in r.criteria]
+    inputs = (handbook.settings.allow_html, urls, sorted(page_paths.items()), labels)
+    return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
+
+
+def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None) -> Derived:
+    """`memo` keeps rendered bodies between builds: a body is rendered again only when its
+    text or what it links against changed."""
     settings = handbook.settings
     urls = Urls.of(settings)
     items = all_items(handbook)
     page_paths = {item.source.rel: site_path_of(item) for item in items}
+    context = _context_digest(handbook, urls, page_paths) if memo else ""
     bodies: dict[str, RenderedBody] = {}
     for item in items:
         rubric = handbook.rubric(item.skill) if isinstance(item, Exemplar) else None
@@ -109,14 +122,20 @@ def derive(handbook: Handbook, problems: Diagnostics) -> Derived:
                 return None
             return crit.name, urls.href(Urls.criterion(rubric.skill, crit.id))
 
-        body = render_markdown(
-            item.source.body,
-            body_line=item.source.body_line,
-            allow_html=settings.allow_html,
-            rewrite_link=make_rewriter(item.source.rel, page_paths, urls),
-            criterion_label=label,
-        )
-        bodies[item.source.rel] = body
+        def render(source: Source = item.source,
+                   label: CriterionLabel = label) -> RenderedBody:
+            return render_markdown(
+                source.body,
+                body_line=source.body_line,
+                allow_html=settings.allow_html,
+                rewrite_link=make_rewriter(source.rel, page_paths, urls),
+                criterion_label=label,
+            )
+
+        source = item.source
+        body = (memo.get(("body", source.rel, source.body, source.body_line, context), render)
+                if memo else render())
+        bodies[source.rel] = body
         _check_annotations(handbook, item, body, problems)
         _check_headings(item, body, problems)
     derived = Derived(handbook, urls, bodies, page_paths)

@@ -49,9 +49,10 @@ def text_report(problems: Diagnostics) -> str:
     return "\n".join(lines)
 
 
-def json_report(problems: Diagnostics) -> str:
-    """A list of objects; unknown places are null. Paths are written as in the text report."""
-    items = []
+def records(problems: Diagnostics) -> list[dict[str, object]]:
+    """One plain dict per problem, sorted; unknown places are None. Paths are written as in
+    the text report. Used for `--format json` and for the preview's overlay."""
+    items: list[dict[str, object]] = []
     for d in problems.sorted():
         loc = d.location
         items.append({
@@ -63,7 +64,11 @@ def json_report(problems: Diagnostics) -> str:
             "message": d.message,
             "hint": d.hint,
         })
-    return json.dumps(items, indent=2, ensure_ascii=False)
+    return items
+
+
+def json_report(problems: Diagnostics) -> str:
+    return json.dumps(records(problems), indent=2, ensure_ascii=False)
 
 
 def _escape_data(text: str) -> str:

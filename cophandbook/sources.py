@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.memo import Memo
 from cophandbook.model import KINDS
 from cophandbook.yamltext import Located, decode, split_front_matter
 
@@ -70,10 +72,9 @@ def _markdown_files(content: Path, problems: Diagnostics) -> list[Path]:
     return sorted(found)
 
 
-def read_source(path: Path, content: Path, problems: Diagnostics,
-                updated: dt.date | None = None) -> RawSource | None:
-    rel = PurePosixPath(path.relative_to(content).as_posix())
-    data = path.read_bytes()
+def parse_source(data: bytes, path: Path, rel: PurePosixPath, problems: Diagnostics,
+                 updated: dt.date | None = None) -> RawSource | None:
+    """One file's bytes → a split, typed-by-place source; a pure function of its arguments."""
     if len(data) > MAX_FILE_BYTES:
         problems.error(
             "file-too-large",
@@ -120,9 +121,19 @@ class Discovery:
     files: frozenset[str]  # every Markdown file under content/, readable or not
 
 
-def discover(site: Path, problems: Diagnostics,
-             updated: Mapping[str, dt.date] | None = None) -> Discovery:
-    """`updated` maps paths under content/ to the date they last changed (from git)."""
+def _read(path: Path, rel: PurePosixPath, problems: Diagnostics, updated: dt.date | None,
+          memo: Memo | None) -> RawSource | None:
+    data = path.read_bytes()
+    if memo is None:
+        return parse_source(data, path, rel, problems, updated)
+    key = ("source", path, hashlib.blake2b(data, digest_size=16).digest(), updated)
+    return memo.replay(key, problems, lambda found: parse_source(data, path, rel, found, updated))
+
+
+def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] | None = None,
+             memo: Memo | None = None) -> Discovery:
+    """`updated` maps paths under content/ to the date they last changed (from git); `memo`
+    keeps parsed files between builds, keyed by their content."""
     content = site / CONTENT_DIR
     updated = updated or {}
     if not content.is_dir():
@@ -137,7 +148,7 @@ def discover(site: Path, problems: Diagnostics,
     sources = []
     rels = [path.relative_to(content).as_posix() for path in files]
     for path, rel in zip(files, rels, strict=True):
-        source = read_source(path, content, problems, updated.get(rel))
+        source = _read(path, PurePosixPath(rel), problems, updated.get(rel), memo)
         if source is not None:
             sources.append(source)
     return Discovery(sources, frozenset(rels))

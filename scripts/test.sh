@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Install cophandbook with its test tools into .venv, then lint and run the whole test suite.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -k ladder`).
+# In CI (CI=true) Debian's Chromium is installed first, so the browser tests always run;
+# elsewhere they are skipped, with the reason, when /usr/bin/chromium is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${CI:-}" = "true" ] && [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium > /dev/null
+fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 .venv/bin/ruff check .

@@ -1,4 +1,5 @@
-"""The wheel carries everything a plain `pip install` needs: the theme and the starter."""
+"""The wheel carries everything a plain `pip install` needs: the theme, the starter and the
+preview's page script."""
 
 import subprocess
 import sys
@@ -17,5 +18,6 @@ def test_wheel_holds_the_theme_and_every_starter_file(tmp_path):
                 for p in (ROOT / "cophandbook" / "starter-handbook").rglob("*") if p.is_file()}
     expected |= {f"cophandbook/themes/{p.relative_to(ROOT / 'themes').as_posix()}"
                  for p in (ROOT / "themes").rglob("*") if p.is_file()}
+    expected.add("cophandbook/serve/live.js")
     assert len(expected) > 30
     assert expected - names == set()

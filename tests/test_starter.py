@@ -157,13 +157,15 @@ def test_publish_workflow_builds_for_the_pages_url_and_deploys(starter, tmp_path
 def test_contributing_guide_uses_real_commands_and_codes(starter, tmp_path):
     text = (starter / "CONTRIBUTING.md").read_text()
     commands = re.findall(r"^\.venv/bin/(cophandbook .+)$", text, re.M)
-    assert commands and {c.split()[1] for c in commands} == {"new", "check", "build"}
+    assert commands and {c.split()[1] for c in commands} == {"new", "serve", "check"}
     documented = set(re.findall(r"^### `([a-z-]+)`", (ROOT / "docs/problems.md").read_text(), re.M))
     codes = set(re.findall(r"^\| `([a-z-]+)` \|", text, re.M))
     assert codes and codes <= documented
     site = tmp_path / "site"
     shutil.copytree(starter, site)
     for command in commands:
+        if command.split()[1] == "serve":  # runs until stopped: its own tests cover it
+            continue
         proc = run_step(command, site)
         assert proc.returncode == 0, (command, proc.stdout, proc.stderr)
     assert (site / "content/skills/giving-feedback/exemplars/a-toast-for-a-retirement.md").is_file()

@@ -1,0 +1,52 @@
+"""Results of pure steps kept between builds in one process (the preview server).
+
+A key holds everything its result depends on (a file's content hash, a body and what its
+links resolve against), so a hit is always right and nothing needs invalidating. Entries a
+build did not use are dropped when it finishes, so a long preview session stays small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from cophandbook.diagnostics import Diagnostics
+
+T = TypeVar("T")
+
+
+class Memo:
+    def __init__(self) -> None:
+        self._entries: dict[Hashable, Any] = {}
+        self._used: set[Hashable] = set()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        self._used.add(key)
+        if key in self._entries:
+            self.hits += 1
+            return self._entries[key]  # type: ignore[no-any-return]
+        self.misses += 1
+        value = self._entries[key] = make()
+        return value
+
+    def replay(self, key: Hashable, problems: Diagnostics,
+               make: Callable[[Diagnostics], T]) -> T:
+        """Like `get` for a step that reports problems: a hit reports them again."""
+        def run() -> tuple[T, list[Any]]:
+            found = Diagnostics()
+            return make(found), found.items
+
+        value, items = self.get(key, run)
+        problems.items.extend(items)
+        return value
+
+    def start_build(self) -> None:
+        self._used = set()
+        self.hits = self.misses = 0
+
+    def finish_build(self) -> None:
+        """Forget what this build did not use (deleted files, old versions of a body)."""
+        for key in self._entries.keys() - self._used:
+            del self._entries[key]

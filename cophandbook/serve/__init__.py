@@ -1,0 +1,1 @@
+"""The preview server: `cophandbook serve`."""

@@ -1,0 +1,133 @@
+"""Builds for the preview: each into a new folder of the preview's temporary workspace.
+
+A build is complete on disk before the server is pointed at it, so no page is ever served
+half-built. What did not change is kept between builds: parsed files and rendered Markdown
+(in a Memo), the compiled templates (one Jinja environment), and unchanged output files,
+which are hard-linked from the previous build's folder instead of written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment
+
+from cophandbook.build import prepare
+from cophandbook.diagnostics import Diagnostics
+from cophandbook.memo import Memo
+from cophandbook.render import render
+from cophandbook.routes import StaticFile
+from cophandbook.theme import TEMPLATES_DIR, make_env
+from cophandbook.urls import Urls
+
+_KEPT_BUILDS = 2  # the one being served and the one before, for requests still reading it
+
+
+@dataclass(frozen=True)
+class Outcome:
+    problems: Diagnostics
+    root: Path | None  # the new build's folder; None when the build failed
+    base_path: str
+    pages: int = 0  # HTML pages in the build
+    changed: int = 0  # files that differ from the previous build
+    seconds: float = 0.0
+
+
+@dataclass
+class _Written:
+    """What the previous build wrote: output file → content digest, or static source stamp."""
+
+    root: Path | None = None
+    digests: dict[str, object] = field(default_factory=dict)
+
+
+class PreviewBuilder:
+    def __init__(self, site: Path, workspace: Path) -> None:
+        self.site = site
+        self.workspace = workspace
+        self.memo = Memo()
+        self._env: Environment | None = None
+        self._env_key: tuple[Path, bool] | None = None
+        self._count = 0
+        self._previous = _Written()
+        self.base_path = "/"
+
+    def build(self) -> Outcome:
+        started = time.perf_counter()
+        problems = Diagnostics()
+        self.memo.start_build()
+        prepared = prepare(self.site, problems, dates=True, memo=self.memo)
+        self.memo.finish_build()
+        if prepared is not None:
+            self.base_path = prepared.derived.handbook.settings.base_path
+        if prepared is None or problems.has_errors:
+            return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
+        files = render(prepared.plan, prepared.derived, self._environment(prepared.theme),
+                       problems)
+        if problems.has_errors:
+            return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
+        root, changed = self._write(files, prepared.plan.static)
+        pages = sum(1 for name in files if name.endswith(".html"))
+        return Outcome(problems, root, self.base_path, pages, changed,
+                       time.perf_counter() - started)
+
+    def _environment(self, theme: Path) -> Environment:
+        """One environment for the session: compiled templates are its main saving. Jinja
+        reloads a template whose file changed; a new templates/ folder needs a new one."""
+        key = (theme, (self.site / TEMPLATES_DIR).is_dir())
+        if self._env is None or key != self._env_key:
+            self._env, self._env_key = make_env(self.site, theme), key
+        return self._env
+
+    def _write(self, files: dict[str, bytes], static: tuple[StaticFile, ...]) -> tuple[Path, int]:
+        self._count += 1
+        root = self.workspace / f"build-{self._count}"
+        root.mkdir()
+        previous, written = self._previous, _Written(root)
+        changed = 0
+        for rel, data in files.items():
+            written.digests[rel] = hashlib.blake2b(data, digest_size=16).digest()
+            changed += self._place(previous, rel, written.digests[rel], root, data)
+        for item in static:
+            rel = Urls.output_file(item.site_path)
+            stat = item.path.stat()
+            written.digests[rel] = (item.path, stat.st_mtime_ns, stat.st_size)
+            changed += self._place(previous, rel, written.digests[rel], root, item.path)
+        self._previous = written
+        return root, changed
+
+    @staticmethod
+    def _place(previous: _Written, rel: str, digest: object, root: Path,
+               content: bytes | Path) -> bool:
+        """Put one file into the new build, hard-linked from the previous build when it is
+        unchanged. True when it changed."""
+        target = _target(root, rel)
+        unchanged = previous.root is not None and previous.digests.get(rel) == digest
+        if unchanged and previous.root is not None:
+            try:
+                os.link(previous.root / rel, target)
+                return False
+            except OSError:  # a file system without hard links: write it instead
+                pass
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content)
+        return not unchanged
+
+    def forget_old_builds(self) -> None:
+        """Remove all but the newest builds; called once the newest is served, so the time it
+        takes is not spent between a save and the page showing it."""
+        for old in range(1, self._count - _KEPT_BUILDS + 1):
+            shutil.rmtree(self.workspace / f"build-{old}", ignore_errors=True)
+
+
+def _target(root: Path, rel: str) -> Path:
+    target = root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target

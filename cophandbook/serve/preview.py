@@ -1,0 +1,147 @@
+"""`cophandbook serve`: build into a temporary folder, serve it, and rebuild on change.
+
+Three threads: the HTTP server, the watcher (which also runs each rebuild, so builds never
+overlap), and the main thread, which waits for Ctrl-C and then cleans up: the temporary
+folder is removed, and the user's own output folder is never touched.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+import webbrowser
+from pathlib import Path
+from typing import TextIO
+
+from cophandbook.report import display_path, records, text_report
+from cophandbook.serve.builder import Outcome, PreviewBuilder
+from cophandbook.serve.http import LOOPBACK_NAMES, LiveScript, LiveState, PreviewServer, Snapshot
+from cophandbook.serve.watch import watch_inputs
+from cophandbook.theme import default_theme
+
+WATCH_START_SECONDS = 10
+
+
+class Preview:
+    """Publishes each build's outcome to the server, and says what happened."""
+
+    def __init__(self, site: Path, workspace: Path, out: TextIO, err: TextIO) -> None:
+        self.site = site
+        self.builder = PreviewBuilder(site, workspace)
+        self.state = LiveState()
+        self.out, self.err = out, err
+        self._numbers = itertools.count(1)
+        self._building = threading.Lock()  # the first build and the watcher's never overlap
+
+    def rebuild(self, changed: set[Path] | None = None) -> None:
+        with self._building:
+            self._rebuild(changed)
+
+    def _rebuild(self, changed: set[Path] | None) -> None:
+        try:
+            outcome = self.builder.build()
+        except OSError as exc:  # a file vanished mid-save; its next event rebuilds
+            print(f"Could not read the handbook: {exc}", file=self.err, flush=True)
+            return
+        except Exception:  # a bug must not stop the preview; show it and keep serving
+            print("cophandbook: internal error while building (please report it):\n"
+                  + traceback.format_exc(), file=self.err, flush=True)
+            return
+        self._publish(outcome, changed)
+
+    def _publish(self, outcome: Outcome, changed: set[Path] | None) -> None:
+        previous = self.state.snapshot
+        failed = outcome.root is None
+        quiet = not failed and outcome.changed == 0 and not previous.problems
+        # A build that changed nothing keeps its number, so open pages do not reload.
+        number = previous.build if quiet and previous.root else next(self._numbers)
+        self.state.publish(Snapshot(
+            build=number,
+            root=outcome.root or previous.root,
+            base_path=outcome.base_path,
+            problems=records(outcome.problems) if failed else [],
+        ))
+        self.builder.forget_old_builds()
+        what = ", ".join(sorted(display_path(p) for p in changed)) if changed else ""
+        prefix = f"{what} changed: " if what else ""
+        if outcome.problems.items:
+            print(text_report(outcome.problems), file=self.err, flush=True)
+        if failed:
+            print(f"{prefix}the build failed; the preview shows the last good build, with "
+                  "these problems over the page.", file=self.err, flush=True)
+        elif changed is not None:
+            print(f"{prefix}rebuilt in {outcome.seconds * 1000:.0f} ms, "
+                  f"{outcome.changed} file{'s' * (outcome.changed != 1)} changed.",
+                  file=self.out, flush=True)
+
+
+def _url(host: str, port: int, base_path: str) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
+    shown = f"[{shown}]" if ":" in shown and not shown.startswith("[") else shown
+    return f"http://{shown}:{port}{base_path}"
+
+
+def _stop_on_sigterm() -> None:
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def run(site: Path, host: str, port: int, open_browser: bool,
+        out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    workspace = Path(tempfile.mkdtemp(prefix="cophandbook-serve-"))
+    stop = threading.Event()
+    server: PreviewServer | None = None
+    serving = False  # shutdown() waits for serve_forever, so only call it once that runs
+    preview = Preview(site, workspace, out, err)
+    try:
+        try:
+            server = PreviewServer((host, port), preview.state, LiveScript.load())
+        except OSError as exc:
+            taken = exc.errno == errno.EADDRINUSE
+            print(f"cophandbook serve: error: cannot listen on {host}:{port}: "
+                  + ("the port is in use; choose another with --port" if taken else str(exc)),
+                  file=err)
+            return 1
+        ready = threading.Event()
+        threading.Thread(target=watch_inputs, name="watch", daemon=True,
+                         args=(site, default_theme(), preview.rebuild, stop, ready)).start()
+        if not ready.wait(WATCH_START_SECONDS):
+            print("cophandbook serve: warning: watching for changes has not started; edits may "
+                  "need a restart to show", file=err, flush=True)
+        preview.rebuild()  # after the watch is in place, so no edit falls between the two
+        url = _url(host, server.server_port, preview.builder.base_path)
+        print(f"Serving {display_path(site)} at {url} (Ctrl-C to stop)", file=out, flush=True)
+        print(f"Built into {workspace}, removed when the preview stops.", file=out, flush=True)
+        if host not in LOOPBACK_NAMES:
+            print(f"cophandbook serve: warning: --host {host} makes this preview reachable from "
+                  "other machines; it has no password and shows unpublished drafts.",
+                  file=err, flush=True)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="http",
+                         daemon=True).start()
+        serving = True
+        if open_browser:
+            webbrowser.open(url)
+        if threading.current_thread() is threading.main_thread():
+            _stop_on_sigterm()
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        preview.state.close()
+        if server is not None:
+            if serving:
+                server.shutdown()
+            server.server_close()
+        shutil.rmtree(workspace, ignore_errors=True)
+    print("Stopped; the temporary build folder is removed.", file=out, flush=True)
+    return 0

@@ -1,0 +1,100 @@
+"""The preview's builds: incremental, yet always the same bytes as a clean build."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from cophandbook.build import build
+from cophandbook.output import MARKER
+from cophandbook.serve.builder import PreviewBuilder
+from tests.conftest import EXEMPLAR, RUBRIC, SETTINGS, write_files
+
+EXEMPLAR_FILE = "content/skills/toasts/exemplars/wedding-toast.md"
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MARKER}
+
+
+def same_as_clean_build(site: Path, served: Path, tmp_path: Path) -> None:
+    clean = tmp_path / f"clean-{served.name}"
+    assert build(site, clean).written
+    assert digests(served) == digests(clean)
+
+
+@pytest.fixture
+def preview(make_site, tmp_path):
+    site = make_site({"static/recordings/toast.mp3": b"ID3 audio"})
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    return site, PreviewBuilder(site, workspace)
+
+
+EDITS = {
+    "an exemplar's body": {EXEMPLAR_FILE: EXEMPLAR + "\nA new closing line.\n"},
+    "a rubric descriptor": {"content/skills/toasts/rubric.md":
+                            RUBRIC.replace("Quiet and fast.", "Hurried.")},
+    "a level's name": {"handbook.yml": SETTINGS.replace("name: Expert", "name: Master")},
+    "a template": {"templates/exemplar.html": "{% extends 'theme/exemplar.html' %}\n"
+                                              "{% block body_class %}mine{% endblock %}\n"},
+    "a static file": {"static/recordings/toast.mp3": b"ID3 new audio"},
+    "a new guide": {"content/guides/new.md": "---\ntitle: New\n---\nSee [safety](safety.md).\n"},
+    "a deleted session": {"content/sessions/2026-04-01-spring-restart.md": None},
+    "a criterion's name": {"content/skills/toasts/rubric.md":
+                           RUBRIC.replace("name: Structure", "name: Shape")},
+    "base_url": {"handbook.yml": SETTINGS + "base_url: /circle/\n"},
+    "a link target's title": {"content/guides/safety.md": "---\ntitle: Staying safe\n---\n"
+                                                          "## Pausing\n"},
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_every_kind_of_edit_matches_a_clean_build(preview, tmp_path, edit):
+    site, builder = preview
+    first = builder.build()
+    assert first.root is not None and first.changed == len(digests(first.root))  # all new
+    write_files(site, EDITS[edit])
+    after = builder.build()
+    assert after.root is not None and after.root != first.root
+    assert 0 < after.changed <= len(digests(after.root))
+    same_as_clean_build(site, after.root, tmp_path)
+
+
+def test_an_unchanged_rebuild_reuses_everything(preview):
+    _, builder = preview
+    first = builder.build()
+    again = builder.build()
+    assert again.changed == 0
+    assert builder.memo.misses == 0 and builder.memo.hits > 10
+    page = "skills/toasts/exemplars/wedding-toast/index.html"
+    assert (again.root / page).stat().st_ino == (first.root / page).stat().st_ino  # hard link
+
+
+def test_only_the_edited_body_is_rendered_again(preview):
+    site, builder = preview
+    builder.build()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
+    builder.build()
+    assert builder.memo.misses == 2  # the file's parse and its Markdown
+
+
+def test_a_failed_build_keeps_nothing_half_written(preview):
+    site, builder = preview
+    good = builder.build()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("level: competent", "level: nope")})
+    failed = builder.build()
+    assert failed.root is None and failed.problems.has_errors
+    assert sorted(p.name for p in good.root.parent.iterdir()) == [good.root.name]
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR})
+    assert builder.build().root is not None
+
+
+def test_old_builds_are_removed(preview):
+    site, builder = preview
+    for n in range(4):
+        write_files(site, {EXEMPLAR_FILE: EXEMPLAR + f"\nLine {n}.\n"})
+        latest = builder.build().root
+        builder.forget_old_builds()
+    assert sorted(p.name for p in latest.parent.iterdir()) == ["build-3", "build-4"]
