@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -211,3 +212,54 @@ def test_any_other_host_than_this_computer_is_warned_about(make_site):
     finally:
         stop(running)
     assert any("reachable from other machines" in line for line in running.output)
+
+
+def test_the_site_is_served_under_its_base_url(make_site):
+    from tests.conftest import SETTINGS
+    site = make_site({"handbook.yml": SETTINGS + "base_url: /circle/\n"})
+    running = start(site)
+    try:
+        assert re.search(r"at http://127\.0\.0\.1:\d+/circle/ ", running.output[0])
+        status, headers, _ = running.request("/")
+        assert status == 302 and headers["Location"] == "/circle/"
+        home = running.page("/circle/")
+        links = [a["href"] for a in home.select("a[href^='/']")]
+        assert links and all(href.startswith("/circle/") for href in links)
+        assert all(running.request(href)[0] == 200 for href in links)
+        assert running.request("/skills/toasts/")[0] == 404
+    finally:
+        stop(running)
+
+
+def test_open_starts_the_browser_at_the_preview(make_site, tmp_path, monkeypatch):
+    opened = tmp_path / "opened.txt"
+    record = f"{sys.executable} -c \"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\""
+    monkeypatch.setenv("BROWSER", record + " %s")
+    running = start(make_site(), "--open")
+    try:
+        deadline = time.monotonic() + WAIT
+        while not opened.exists():
+            assert time.monotonic() < deadline, "no browser was started"
+            time.sleep(0.05)
+        assert opened.read_text() == f"http://127.0.0.1:{running.port}/"
+    finally:
+        stop(running)
+
+
+def test_listens_on_ipv6_loopback(make_site):
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    proc = subprocess.Popen([sys.executable, "-m", "cophandbook", "serve", str(make_site()),
+                             "--port", "0", "--host", "::1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        port = int(re.search(r"http://\[::1\]:(\d+)/", line).group(1))
+        with socket.create_connection(("::1", port), timeout=WAIT) as sock:
+            sock.sendall(f"GET / HTTP/1.0\r\nHost: [::1]:{port}\r\n\r\n".encode())
+            assert sock.recv(64).startswith(b"HTTP/1.0 200")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=WAIT) == 0
