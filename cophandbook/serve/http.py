@@ -15,9 +15,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import mimetypes
+import os
 import re
 import shutil
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -192,6 +194,11 @@ class PreviewServer(ThreadingHTTPServer):
         self.script = script
         self.bound_host = address[0]
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the browser went away mid-response: nothing to report
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class PreviewHandler(BaseHTTPRequestHandler):
     server: PreviewServer
@@ -243,18 +250,22 @@ class PreviewHandler(BaseHTTPRequestHandler):
         return inject(html, self.server.script.snippet(snapshot))
 
     def _file(self, file: Path, status: int, snapshot: Snapshot, send_body: bool) -> None:
-        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if kind == "text/html":
-            self._send(status, "text/html; charset=utf-8",
-                       self._page(file.read_bytes(), snapshot), send_body)
+        try:
+            handle = file.open("rb")
+        except OSError:  # an old build removed while this request was under way
+            self._plain(404, "Not found.", send_body)
             return
-        if kind.startswith("text/") or kind in ("application/xml", "image/svg+xml"):
-            kind += "; charset=utf-8"
-        with file.open("rb") as handle:  # media can be large: stream it
-            size = file.stat().st_size
-            self._headers(status, kind, size)
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        with handle:
+            if kind == "text/html":
+                self._send(status, "text/html; charset=utf-8",
+                           self._page(handle.read(), snapshot), send_body)
+                return
+            if kind.startswith("text/") or kind in ("application/xml", "image/svg+xml"):
+                kind += "; charset=utf-8"
+            self._headers(status, kind, os.fstat(handle.fileno()).st_size)
             if send_body:
-                shutil.copyfileobj(handle, self.wfile)
+                shutil.copyfileobj(handle, self.wfile)  # media can be large: stream it
 
     def _plain(self, status: int, text: str, send_body: bool) -> None:
         self._send(status, "text/plain; charset=utf-8", text.encode() + b"\n", send_body)
