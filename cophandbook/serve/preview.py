@@ -87,15 +87,15 @@ def _url(host: str, port: int, base_path: str) -> str:
     return f"http://{shown}:{port}{base_path}"
 
 
-def _stop_on_sigterm() -> None:
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def run(site: Path, host: str, port: int, open_browser: bool,
         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    # SIGTERM stops the preview like Ctrl-C, cleanly; set before there is anything to clean.
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
     workspace = Path(tempfile.mkdtemp(prefix="cophandbook-serve-"))
     stop = threading.Event()
     server: PreviewServer | None = None
@@ -129,8 +129,6 @@ def run(site: Path, host: str, port: int, open_browser: bool,
         serving = True
         if open_browser:
             webbrowser.open(url)
-        if threading.current_thread() is threading.main_thread():
-            _stop_on_sigterm()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -143,5 +141,7 @@ def run(site: Path, host: str, port: int, open_browser: bool,
                 server.shutdown()
             server.server_close()
         shutil.rmtree(workspace, ignore_errors=True)
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
     print("Stopped; the temporary build folder is removed.", file=out, flush=True)
     return 0
