@@ -18,6 +18,7 @@ from cophandbook.output import OutputError, check_output_folder, publish
 from cophandbook.render import render
 from cophandbook.routes import Plan, plan
 from cophandbook.schema import validate
+from cophandbook.search import SearchError, index_folder
 from cophandbook.settings import load_settings
 from cophandbook.sources import CONTENT_DIR, discover
 from cophandbook.theme import default_theme, make_env
@@ -45,10 +46,6 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
     settings = load_settings(site, problems, base_url=base_url)
     if settings is None:
         return None
-    if settings.search:
-        problems.warning("search-unavailable",
-                         "'search: true' is not supported by this version yet; no index is built",
-                         Location(site / "handbook.yml"))
     updated = {}
     if dates:
         content = site / CONTENT_DIR
@@ -94,7 +91,17 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None) -
     files = render(prepared.plan, prepared.derived, env, problems)
     if problems.has_errors:
         return result
-    publish(files, prepared.plan.static, out)
+    settings = prepared.derived.handbook.settings
+
+    def add_search(folder: Path) -> None:
+        index_folder(folder, settings.language)
+
+    try:
+        publish(files, prepared.plan.static, out, add_search if settings.search else None)
+    except SearchError as exc:
+        problems.error("search-failed", str(exc), Location(site / "handbook.yml"),
+                       "set 'search: false' to build without search, and report the problem")
+        return result
     result.pages = sum(1 for name in files if name.endswith(".html"))
     result.files = len(files) + len(prepared.plan.static)
     result.output = out

@@ -47,6 +47,10 @@ class Settings:
     def level(self, level_id: str) -> Level | None:
         return next((lvl for lvl in self.levels if lvl.id == level_id), None)
 
+    def level_names(self, level_ids: tuple[str, ...]) -> tuple[str, ...]:
+        """Names of the known levels among `level_ids`, lowest first."""
+        return tuple(lvl.name for lvl in self.levels if lvl.id in level_ids)
+
     def theme(self, theme_id: str) -> FeedbackTheme | None:
         return next((t for t in self.feedback_themes if t.id == theme_id), None)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from cophandbook.routes import StaticFile
@@ -43,7 +44,10 @@ def _inside(root: Path, rel: str) -> Path:
     return target
 
 
-def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path) -> None:
+def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
+            finish: Callable[[Path], None] | None = None) -> None:
+    """Write everything into a staging folder, run `finish` on it (the search index reads
+    the written pages), then swap it in. Any exception leaves the previous output as it was."""
     out = out.resolve()
     staging = out.with_name(f".{out.name}.staging")
     previous = out.with_name(f".{out.name}.previous")
@@ -60,6 +64,8 @@ def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path) 
             target = _inside(staging, item.site_path)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(item.path, target)
+        if finish is not None:
+            finish(staging)
         (staging / MARKER).write_text("This folder is written by cophandbook build.\n")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

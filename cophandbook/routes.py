@@ -14,6 +14,7 @@ from cophandbook.model import INTRO_SOURCES, Source
 from cophandbook.urls import Urls
 
 STATIC_DIR = "static"
+SEARCH_DIR = "pagefind"  # where the search index goes (cophandbook.search writes it)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,11 @@ def _page_routes(derived: Derived) -> list[Route]:
         add(Urls.rubric(skill.id), "rubric.html", rubric.title, rubric.source, skill=skill,
             rubric=rubric, rows=views.matrix(derived, rubric))
         for level in handbook.settings.levels:
+            view = views.level_view(derived, rubric, level)
             add(Urls.level(skill.id, level.id), "level.html", f"{skill.title}: {level.name}",
-                skill=skill, rubric=rubric, view=views.level_view(derived, rubric, level))
+                skill=skill, rubric=rubric, view=view)
+            add(Urls.level_pack(skill.id, level.id), "pack.html",
+                f"{skill.title}: {level.name} level pack", skill=skill, rubric=rubric, view=view)
         for crit in rubric.criteria:
             add(Urls.criterion(skill.id, crit.id), "criterion.html", f"{skill.title}: {crit.name}",
                 skill=skill, rubric=rubric, criterion=crit,
@@ -102,6 +106,8 @@ def _page_routes(derived: Derived) -> list[Route]:
             intro_guides.source if intro_guides else None, intro=intro_guides, guides=guides)
     for page in guides:
         add(Urls.page(page), "page.html", page.title, page.source, page=page)
+    if handbook.settings.search:
+        add("search/", "search.html", "Search", filters=views.search_filters(derived))
     add("404.html", "404.html", "Page not found")
     add("sitemap.xml", "sitemap.xml", "Sitemap")
     return routes
@@ -136,4 +142,10 @@ def plan(derived: Derived, site: Path, theme_static: Path, problems: Diagnostics
             )
             continue
         claimed[output] = item.origin
+        if derived.handbook.settings.search and output.startswith(SEARCH_DIR + "/"):
+            problems.error("search-reserved",
+                           f"/{output} is inside /{SEARCH_DIR}/, where the search index goes",
+                           Location(item.path) if isinstance(item, StaticFile) else
+                           (item.source.location if item.source else None),
+                           "rename or move it, or set 'search: false'")
     return Plan(tuple(routes), tuple(static))

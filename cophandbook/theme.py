@@ -4,6 +4,7 @@ reachable as "theme/<name>" so a site template can extend the one it replaces.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from jinja2 import (
@@ -14,6 +15,7 @@ from jinja2 import (
     StrictUndefined,
     TemplateSyntaxError,
 )
+from markupsafe import Markup, escape
 
 from cophandbook.diagnostics import Diagnostics, Location
 
@@ -33,6 +35,16 @@ def _long_date(value: dt.date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
+_ID_OR_FRAGMENT = re.compile(r'\b(id="|href="#)([^"]*)"')
+
+
+def _scope_ids(html: str, prefix: str) -> Markup:
+    """Prefix every id and in-page link of rendered Markdown, so several bodies can share one
+    page (the level pack) without their heading and note ids clashing."""
+    return Markup(_ID_OR_FRAGMENT.sub(lambda m: f'{m.group(1)}{escape(prefix)}-{m.group(2)}"',
+                                      str(html)))
+
+
 def make_env(site: Path, theme: Path) -> Environment:
     theme_loader = FileSystemLoader(theme / TEMPLATES_DIR)
     loaders = []
@@ -48,6 +60,7 @@ def make_env(site: Path, theme: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["long_date"] = _long_date
+    env.filters["scope_ids"] = _scope_ids
     env.filters["plural"] = lambda n, word, many=None: (
         f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}")
     return env

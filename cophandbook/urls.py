@@ -47,6 +47,10 @@ class Urls:
         return f"skills/{skill_id}/levels/{level_id}/"
 
     @staticmethod
+    def level_pack(skill_id: str, level_id: str) -> str:
+        return f"skills/{skill_id}/levels/{level_id}/pack/"
+
+    @staticmethod
     def criterion(skill_id: str, criterion_id: str) -> str:
         return f"skills/{skill_id}/criteria/{criterion_id}/"
 

@@ -333,3 +333,24 @@ def coverage(derived: Derived) -> tuple[CoverageSkill, ...]:
         per_level = tuple((lvl, sum(lvl.id in e.levels for e in exercises)) for lvl in levels)
         result.append(CoverageSkill(skill, rubric, counts, missing, per_level))
     return tuple(result)
+
+
+# -- search -----------------------------------------------------------------------------------
+
+# What the search page can narrow results to. Each indexed page carries one kind (see the
+# `search_tags` macro of the theme); the labels are what members see.
+SEARCH_KINDS = ("Exemplar", "Exercise", "Rubric", "Skill", "Level", "Criterion", "Session",
+                "Guide", "Feedback theme")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kinds: tuple[str, ...]
+    skills: tuple[str, ...]  # skill titles, as the pages' filters carry them
+    levels: tuple[str, ...]  # level names, lowest first
+
+
+def search_filters(derived: Derived) -> SearchFilters:
+    handbook = derived.handbook
+    return SearchFilters(SEARCH_KINDS, tuple(s.title for s in handbook.skills),
+                         tuple(level.name for level in handbook.settings.levels))

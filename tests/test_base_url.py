@@ -60,5 +60,5 @@ def test_example_site_links_resolve_under_a_sub_path(tmp_path):
                                                            "base_url: /handbook/\n")
     (site / "handbook.yml").write_text(settings)
     result = build(site)
-    assert result.written and not result.problems.items
+    assert result.written and not result.problems.items, [d.message for d in result.problems]
     assert assert_links_resolve(site / "_site", "/handbook/") > 1000

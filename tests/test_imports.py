@@ -12,8 +12,9 @@ STAGE = {
     "urls": 3, "references": 3, "markdown": 3, "derive": 3, "views": 3, "routes": 3,
     "links": 3, "editorial": 3,
     "theme": 4, "render": 4,
-    "output": 5, "build": 6, "check": 6, "report": 6, "coverage_table": 6, "scaffold": 6,
-    "starter": 6, "serve": 6, "cli": 7, "__main__": 8, "__init__": 0,
+    "output": 5, "search": 5,
+    "build": 6, "check": 6, "report": 6, "coverage_table": 6, "scaffold": 6, "starter": 6,
+    "serve": 6, "cli": 7, "__main__": 8, "__init__": 0,
 }
 # The model is the shared language; loading modules may build it.
 ALLOWED_BACKWARDS = {("settings", "model"), ("sources", "model")}

@@ -21,7 +21,8 @@ from cophandbook.build import prepare
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.memo import Memo
 from cophandbook.render import render
-from cophandbook.routes import StaticFile
+from cophandbook.routes import SEARCH_DIR, StaticFile
+from cophandbook.search import index_folder
 from cophandbook.theme import TEMPLATES_DIR, make_env
 from cophandbook.urls import Urls
 
@@ -55,7 +56,9 @@ class PreviewBuilder:
         self._env_key: tuple[Path, bool] | None = None
         self._count = 0
         self._previous = _Written()
+        self._indexed_pages: dict[str, object] = {}
         self.base_path = "/"
+        self.search_language: str | None = None  # None when the site has no search
 
     def build(self) -> Outcome:
         started = time.perf_counter()
@@ -64,7 +67,9 @@ class PreviewBuilder:
         prepared = prepare(self.site, problems, dates=True, memo=self.memo)
         self.memo.finish_build()
         if prepared is not None:
-            self.base_path = prepared.derived.handbook.settings.base_path
+            settings = prepared.derived.handbook.settings
+            self.base_path = settings.base_path
+            self.search_language = settings.language if settings.search else None
         if prepared is None or problems.has_errors:
             return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
         files = render(prepared.plan, prepared.derived, self._environment(prepared.theme),
@@ -98,6 +103,9 @@ class PreviewBuilder:
             stat = item.path.stat()
             written.digests[rel] = (item.path, stat.st_mtime_ns, stat.st_size)
             changed += self._place(previous, rel, written.digests[rel], root, item.path)
+        if previous.root is not None and (previous.root / SEARCH_DIR).is_dir():
+            shutil.copytree(previous.root / SEARCH_DIR, root / SEARCH_DIR,
+                            copy_function=_link_or_copy)
         self._previous = written
         return root, changed
 
@@ -120,11 +128,36 @@ class PreviewBuilder:
             target.write_bytes(content)
         return not unchanged
 
+    def refresh_search(self, outcome: Outcome) -> bool:
+        """Re-index the served build when its pages changed. Called after the build is
+        served, so the page reloads without waiting; until the new index is in place, the
+        previous build's (linked in by `_write`) answers searches. True when re-indexed."""
+        root = outcome.root
+        pages = {rel: d for rel, d in self._previous.digests.items() if rel.endswith(".html")}
+        if self.search_language is None or root is None or (
+                pages == self._indexed_pages and (root / SEARCH_DIR).is_dir()):
+            return False
+        fresh, stale = root / f".{SEARCH_DIR}.new", root / f".{SEARCH_DIR}.old"
+        index_folder(root, self.search_language, fresh)
+        if (root / SEARCH_DIR).exists():
+            os.replace(root / SEARCH_DIR, stale)
+        os.replace(fresh, root / SEARCH_DIR)
+        shutil.rmtree(stale, ignore_errors=True)
+        self._indexed_pages = pages
+        return True
+
     def forget_old_builds(self) -> None:
         """Remove all but the newest builds; called once the newest is served, so the time it
         takes is not spent between a save and the page showing it."""
         for old in range(1, self._count - _KEPT_BUILDS + 1):
             shutil.rmtree(self.workspace / f"build-{old}", ignore_errors=True)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _target(root: Path, rel: str) -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cophandbook.report import display_path, records, text_report
+from cophandbook.search import SearchError
 from cophandbook.serve.builder import Outcome, PreviewBuilder
 from cophandbook.serve.http import LOOPBACK_NAMES, LiveScript, LiveState, PreviewServer, Snapshot
 from cophandbook.serve.watch import watch_inputs
@@ -54,6 +55,10 @@ class Preview:
                   + traceback.format_exc(), file=self.err, flush=True)
             return
         self._publish(outcome, changed)
+        try:
+            self.builder.refresh_search(outcome)
+        except SearchError as exc:
+            print(f"Search is not updated: {exc}", file=self.err, flush=True)
 
     def _publish(self, outcome: Outcome, changed: set[Path] | None) -> None:
         previous = self.state.snapshot
