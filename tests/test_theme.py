@@ -22,7 +22,9 @@ def test_autoescape_protects_front_matter_values(built):
     result, out = built({"content/guides/safety.md": front})
     assert result.written
     doc = page(out, "guides/safety/")
-    assert doc.find("script") is None
+    scripts = doc.find_all("script")  # only the theme's own
+    assert [s.get("src") for s in scripts] == [None, "/assets/handbook.js"]
+    assert "alert" not in scripts[0].text
     assert doc.h1.text == "<script>alert(1)</script>"
     assert doc.find("meta", attrs={"name": "description"})["content"] == 'a " onload=x'
 

@@ -7,7 +7,11 @@ machine without it the browser tests are skipped, and say why.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -37,3 +41,43 @@ def artifacts() -> Path:
     """Where browser tests save screenshots for people to look at (not checked in)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core, installed from npm by scripts/test.sh (tests/browser/package.json)."""
+    if not AXE.is_file():
+        message = f"axe-core is not installed at {AXE} (npm ci --prefix tests/browser)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; scripts/test.sh should have installed it")
+        pytest.skip(message)
+    return AXE.read_text(encoding="utf-8")
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve_folder(root: Path) -> Iterator[str]:
+    """Serve a folder over HTTP on a free loopback port, as a static host would; yields the
+    origin ("http://127.0.0.1:PORT")."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def example_origin(example_out: Path) -> Iterator[str]:
+    """The example site (search on), built once and served at the root of an origin."""
+    with serve_folder(example_out) as origin:
+        yield origin

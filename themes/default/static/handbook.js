@@ -55,7 +55,10 @@ function showMyLevel(chooser, mine) {
       const tag = document.createElement("span");
       tag.className = "my-level-tag";
       tag.textContent = id === mine ? "Your level" : "Your next level";
-      label.append(" ", tag);
+      // Beside a heading rather than in it: a heading that mixes its link with other text
+      // would need its link underlined to stand out.
+      if (label.tagName === "TH") label.append(" ", tag);
+      else label.after(tag);
     }
   }
   const hint = chooser.hint;

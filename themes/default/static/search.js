@@ -108,8 +108,9 @@ async function run() {
   }
   if (ticket !== latest) return; // a newer search has started
   list.replaceChildren();
-  status.textContent = describe(found.results.length, current);
   await showMore(found.results, 0, ticket);
+  // Announced once the results are on the page, so a screen reader can go straight to them.
+  if (ticket === latest) status.textContent = describe(found.results.length, current);
 }
 
 async function showMore(results, from, ticket) {
