@@ -1,0 +1,146 @@
+"""The search index and what the pages tell it: built with Pagefind when `search: true`, with
+each page's kind, skill and level, and only its main content. (Querying it in a browser is in
+tests/browser/test_members.py.)"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from cophandbook import build as build_module
+from cophandbook.build import build
+from cophandbook.search import SearchError, index_folder
+from tests.conftest import SETTINGS, codes, page
+
+SEARCH_ON = {"handbook.yml": SETTINGS + "search: true\n"}
+
+
+def tags(doc, attribute: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for element in doc.select(f"[{attribute}]"):
+        found.setdefault(element[attribute], []).append(element.get_text())
+    return found
+
+
+def test_search_on_builds_an_index_of_the_content_pages(built):
+    result, out = built(SEARCH_ON)
+    assert result.written, [str(d) for d in result.problems]
+    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text())
+    indexed = sum(language["page_count"] for language in entry["languages"].values())
+    bodies = [f for f in out.rglob("*.html") if "data-pagefind-body" in f.read_text()]
+    assert indexed == len(bodies) > 5
+    assert (out / "pagefind" / "pagefind.js").stat().st_size > 1000
+
+
+def test_every_page_leads_to_the_search_page_and_the_search_page_has_the_filters(built):
+    _, out = built(SEARCH_ON)
+    home = page(out, "")
+    form = home.select_one("form.site-search[role=search]")
+    assert form["action"] == "/search/" and form.select_one("input[name=q]")["type"] == "search"
+    assert home.select_one(f"label[for={form.input['id']}]").get_text(strip=True)
+    search = page(out, "search/")
+    options = {select["name"]: [o["value"] for o in select.select("option")]
+               for select in search.select("#search-form select")}
+    assert options["level"] == ["", "Novice", "Competent", "Expert"]
+    assert options["skill"] == ["", "Toasts"]
+    assert {"Exemplar", "Exercise", "Rubric"} <= set(options["kind"])
+    assert search.select_one("#search-form")["data-index"] == "/pagefind/pagefind.js"
+    assert search.noscript is not None  # says what to do without JavaScript
+
+
+def test_pages_carry_their_kind_skill_and_levels_and_only_the_main_content_is_indexed(built):
+    _, out = built(SEARCH_ON)
+    exemplar = page(out, "skills/toasts/exemplars/wedding-toast/")
+    main = exemplar.select_one("main[data-pagefind-body]")
+    assert main is not None
+    assert tags(main, "data-pagefind-filter") == {"kind": ["Exemplar"], "skill": ["Toasts"],
+                                                  "level": ["Competent"]}
+    assert tags(main, "data-pagefind-meta") == {"kind": ["Exemplar"], "skill": ["Toasts"],
+                                                "level": ["Competent"]}
+    for nav in exemplar.select("main nav, main footer"):
+        assert nav.has_attr("data-pagefind-ignore"), nav.get("class")
+    assert exemplar.select_one("header.site-header [data-pagefind-body]") is None
+    exercise = page(out, "skills/toasts/exercises/one-minute-ladder/")
+    assert tags(exercise, "data-pagefind-filter")["level"] == ["Novice", "Competent"]
+    assert tags(exercise, "data-pagefind-meta")["level"] == ["Novice, Competent"]
+    rubric = page(out, "skills/toasts/rubric/")
+    assert tags(rubric, "data-pagefind-filter")["level"] == ["Novice", "Competent", "Expert"]
+    # Lists and the search page itself are not results.
+    for listing in ("exercises/", "sessions/", "coverage/", "search/", "404.html"):
+        assert page(out, listing).select_one("[data-pagefind-body]") is None, listing
+
+
+def test_search_off_means_no_index_no_box_and_no_search_page(built):
+    result, out = built()
+    assert result.written
+    assert not (out / "pagefind").exists() and not (out / "search").exists()
+    assert page(out, "").select_one("form.site-search") is None
+
+
+def test_a_file_where_the_index_goes_is_an_error(built):
+    result, _ = built({**SEARCH_ON, "static/pagefind/pagefind.js": "// mine"})
+    assert "search-reserved" in codes(result)
+    assert not result.written
+
+
+def test_a_failed_index_leaves_the_previous_site_as_it_was(make_site, monkeypatch):
+    site = make_site(SEARCH_ON)
+    assert build(site).written
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in (site / "_site").rglob("*") if p.is_file()}
+
+    def broken(folder, language):
+        (folder / "pagefind").mkdir()
+        raise SearchError("Pagefind could not index the site: it broke")
+
+    monkeypatch.setattr(build_module, "index_folder", broken)
+    (site / "content/guides/giving-feedback.md").write_text("---\ntitle: Changed\n---\nNew.\n")
+    result = build(site)
+    assert not result.written and codes(result) == ["search-failed"]
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in (site / "_site").rglob("*") if p.is_file()}
+    assert after == before
+    assert not any(p.name.endswith(".staging") for p in site.iterdir())
+
+
+class FlakyPagefind:
+    """Stands in for Pagefind's service: the first `bad` indexes it writes have an empty
+    file, as Pagefind 1.5 now and then leaves."""
+
+    runs = 0
+    bad = 1
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return None
+
+    async def create_index(self, config):
+        return self
+
+    async def add_directory(self, path):
+        return {"type": "IndexedDir", "page_count": 7}
+
+    async def write_files(self, output_path):
+        FlakyPagefind.runs += 1
+        out = Path(output_path)
+        out.mkdir(parents=True)
+        (out / "pagefind.js").write_text("" if FlakyPagefind.runs <= self.bad else "ok")
+
+
+@pytest.mark.parametrize(("bad", "succeeds"), [(0, True), (2, True), (3, False)])
+def test_an_incomplete_index_is_retried_then_reported(tmp_path, monkeypatch, bad, succeeds):
+    import pagefind.service
+    FlakyPagefind.runs, FlakyPagefind.bad = 0, bad
+    monkeypatch.setattr(pagefind.service, "PagefindService", FlakyPagefind)
+    if succeeds:
+        assert index_folder(tmp_path, "en") == 7
+        assert (tmp_path / "pagefind" / "pagefind.js").read_text() == "ok"
+        assert FlakyPagefind.runs == bad + 1
+    else:
+        with pytest.raises(SearchError, match="incomplete index 3 times"):
+            index_folder(tmp_path, "en")
