@@ -1,6 +1,7 @@
 """The preview's builds: incremental, yet always the same bytes as a clean build."""
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,38 @@ def test_old_builds_are_removed(preview):
         latest = builder.build().root
         builder.forget_old_builds()
     assert sorted(p.name for p in latest.parent.iterdir()) == ["build-3", "build-4"]
+
+
+def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_site, tmp_path):
+    site = make_site({"handbook.yml": SETTINGS + "search: true\n"})
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    builder = PreviewBuilder(site, workspace)
+    first = builder.build()
+    assert first.root is not None and not (first.root / "pagefind").exists()
+    assert builder.refresh_search(first)  # indexed once the build is served
+    entry = first.root / "pagefind" / "pagefind-entry.json"
+    assert entry.stat().st_size > 0
+    assert not builder.refresh_search(first)  # nothing changed: not indexed again
+
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA zanzibar closing line.\n"})
+    second = builder.build()
+    assert second.root is not None
+    # The new build answers searches with the previous index until the new one is ready.
+    assert (second.root / "pagefind" / "pagefind-entry.json").read_bytes() == entry.read_bytes()
+    old = digests(second.root / "pagefind")
+    assert builder.refresh_search(second)
+    assert digests(second.root / "pagefind") != old
+    # It covers what a clean build's index covers. (Pagefind names its files by content
+    # hashes that differ from one run to the next, so the files themselves are not compared.)
+    clean = tmp_path / "clean"
+    assert build(site, clean).written
+
+    def entry_of(root: Path) -> dict:
+        return json.loads((root / "pagefind/pagefind-entry.json").read_text())
+
+    assert entry_of(second.root)["languages"]["en"]["page_count"] == \
+        entry_of(clean)["languages"]["en"]["page_count"]
+    assert len(list((second.root / "pagefind/index").iterdir())) == \
+        len(list((clean / "pagefind/index").iterdir()))
+    assert not list(second.root.glob(".pagefind*"))
