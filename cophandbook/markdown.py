@@ -100,7 +100,7 @@ def _table_close(self: RendererHTML, tokens: Sequence[Token], idx: int, options:
 def make_parser(allow_html: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False})
     md.enable("table")
-    md.use(footnote_plugin).use(deflist_plugin).use(tasklists_plugin)
+    md.use(footnote_plugin).use(deflist_plugin).use(tasklists_plugin, label=True)
     md.use(anchors_plugin, min_level=1, max_level=6)
     md.use(container_plugin, ANNOTATION)
     for name in CALLOUTS:

@@ -28,6 +28,10 @@ KIND_GLOBS = {
 }
 
 
+# Where a kind has pages with and without some feature, stand for it with one that has it.
+PREFER = {"guide": "task-list-item", "exemplar": 'class="annotation"'}
+
+
 def url_path(out: Path, file: Path) -> str:
     rel = file.relative_to(out).as_posix()
     return "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
@@ -38,7 +42,9 @@ def one_of_each_kind(out: Path) -> dict[str, str]:
     for kind, pattern in KIND_GLOBS.items():
         matches = sorted(out.glob(pattern))
         assert matches, f"the example site has no {kind} page ({pattern})"
-        found[kind] = url_path(out, matches[0])
+        marker = PREFER.get(kind)
+        richer = [m for m in matches if marker and marker in m.read_text(encoding="utf-8")]
+        found[kind] = url_path(out, (richer or matches)[0])
     return found
 
 
