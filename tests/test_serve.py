@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import EXEMPLAR, MINIMAL, write_files
+from tests.conftest import EXEMPLAR, MINIMAL, SETTINGS, write_files
 from tests.serving import (
     EXEMPLAR_FILE,
     EXEMPLAR_PAGE,
@@ -263,3 +263,28 @@ def test_listens_on_ipv6_loopback(make_site):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=WAIT) == 0
+
+
+def test_search_in_the_preview_catches_up_once_saves_pause(make_site):
+    site = make_site({"handbook.yml": SETTINGS + "search: true\n"})
+    running = start(site)
+    try:
+        def entry() -> bytes | None:
+            status, _, body = running.request("/pagefind/pagefind-entry.json")
+            return body if status == 200 and body else None
+
+        deadline = time.monotonic() + WAIT
+        while (first := entry()) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert first, "the first build was never indexed"
+        events = EventStream(running, running.build_number())
+        write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA zanzibar closing line.\n"})
+        events.next_build()
+        events.close()
+        assert entry() == first  # served at once, with the index it had
+        deadline = time.monotonic() + WAIT
+        while entry() == first and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert entry() not in (first, None), "the index never caught up with the edit"
+    finally:
+        stop(running)

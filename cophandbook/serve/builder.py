@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from cophandbook.diagnostics import Diagnostics
 from cophandbook.memo import Memo
 from cophandbook.render import render
 from cophandbook.routes import SEARCH_DIR, StaticFile
-from cophandbook.search import index_folder
+from cophandbook.search import SearchError, index_folder
 from cophandbook.theme import TEMPLATES_DIR, make_env
 from cophandbook.urls import Urls
 
@@ -37,6 +38,7 @@ class Outcome:
     pages: int = 0  # HTML pages in the build
     changed: int = 0  # files that differ from the previous build
     seconds: float = 0.0
+    page_digest: bytes = b""  # of every HTML page's content: what a search index covers
 
 
 @dataclass
@@ -56,7 +58,11 @@ class PreviewBuilder:
         self._env_key: tuple[Path, bool] | None = None
         self._count = 0
         self._previous = _Written()
-        self._indexed_pages: dict[str, object] = {}
+        # Which pages (by Outcome.page_digest) the search index in each build folder covers.
+        # Builds and re-indexing run on different threads; this lock keeps them apart only
+        # for the moments they touch the index folders.
+        self._index_of: dict[Path, bytes] = {}
+        self._search_lock = threading.Lock()
         self.base_path = "/"
         self.search_language: str | None = None  # None when the site has no search
 
@@ -77,9 +83,11 @@ class PreviewBuilder:
         if problems.has_errors:
             return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
         root, changed = self._write(files, prepared.plan.static)
-        pages = sum(1 for name in files if name.endswith(".html"))
-        return Outcome(problems, root, self.base_path, pages, changed,
-                       time.perf_counter() - started)
+        pages = sorted(name for name in files if name.endswith(".html"))
+        page_digest = hashlib.blake2b(repr(
+            [(name, self._previous.digests[name]) for name in pages]).encode()).digest()
+        return Outcome(problems, root, self.base_path, len(pages), changed,
+                       time.perf_counter() - started, page_digest)
 
     def _environment(self, theme: Path) -> Environment:
         """One environment for the session: compiled templates are its main saving. Jinja
@@ -103,9 +111,11 @@ class PreviewBuilder:
             stat = item.path.stat()
             written.digests[rel] = (item.path, stat.st_mtime_ns, stat.st_size)
             changed += self._place(previous, rel, written.digests[rel], root, item.path)
-        if previous.root is not None and (previous.root / SEARCH_DIR).is_dir():
-            shutil.copytree(previous.root / SEARCH_DIR, root / SEARCH_DIR,
-                            copy_function=_link_or_copy)
+        with self._search_lock:
+            if previous.root is not None and (previous.root / SEARCH_DIR).is_dir():
+                shutil.copytree(previous.root / SEARCH_DIR, root / SEARCH_DIR,
+                                copy_function=_link_or_copy)
+                self._index_of[root] = self._index_of.get(previous.root, b"")
         self._previous = written
         return root, changed
 
@@ -129,28 +139,40 @@ class PreviewBuilder:
         return not unchanged
 
     def refresh_search(self, outcome: Outcome) -> bool:
-        """Re-index the served build when its pages changed. Called after the build is
-        served, so the page reloads without waiting; until the new index is in place, the
-        previous build's (linked in by `_write`) answers searches. True when re-indexed."""
+        """Re-index a served build whose pages the index in its folder does not cover; True
+        when it did. Meant to run apart from builds, once saves have paused: until then, the
+        index linked in from the previous build answers searches. A build folder removed
+        meanwhile (two newer builds came) just ends the attempt."""
         root = outcome.root
-        pages = {rel: d for rel, d in self._previous.digests.items() if rel.endswith(".html")}
-        if self.search_language is None or root is None or (
-                pages == self._indexed_pages and (root / SEARCH_DIR).is_dir()):
+        if self.search_language is None or root is None:
             return False
+        with self._search_lock:
+            if self._index_of.get(root) == outcome.page_digest or not root.is_dir():
+                return False
         fresh, stale = root / f".{SEARCH_DIR}.new", root / f".{SEARCH_DIR}.old"
-        index_folder(root, self.search_language, fresh)
-        if (root / SEARCH_DIR).exists():
-            os.replace(root / SEARCH_DIR, stale)
-        os.replace(fresh, root / SEARCH_DIR)
-        shutil.rmtree(stale, ignore_errors=True)
-        self._indexed_pages = pages
+        try:
+            index_folder(root, self.search_language, fresh)
+            with self._search_lock:
+                if (root / SEARCH_DIR).exists():
+                    os.replace(root / SEARCH_DIR, stale)
+                os.replace(fresh, root / SEARCH_DIR)
+                self._index_of[root] = outcome.page_digest
+        except (OSError, SearchError):
+            if root.is_dir():
+                raise
+            return False
+        finally:
+            shutil.rmtree(stale, ignore_errors=True)
         return True
 
     def forget_old_builds(self) -> None:
         """Remove all but the newest builds; called once the newest is served, so the time it
         takes is not spent between a save and the page showing it."""
         for old in range(1, self._count - _KEPT_BUILDS + 1):
-            shutil.rmtree(self.workspace / f"build-{old}", ignore_errors=True)
+            folder = self.workspace / f"build-{old}"
+            with self._search_lock:
+                self._index_of.pop(folder, None)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _link_or_copy(source: str, target: str) -> None:

@@ -27,6 +27,7 @@ from cophandbook.serve.watch import watch_inputs
 from cophandbook.theme import default_theme
 
 WATCH_START_SECONDS = 10
+SEARCH_QUIET_SECONDS = 1.0  # re-index the preview's search once saves pause this long
 
 
 class Preview:
@@ -39,6 +40,8 @@ class Preview:
         self.out, self.err = out, err
         self._numbers = itertools.count(1)
         self._building = threading.Lock()  # the first build and the watcher's never overlap
+        self._search_timer: threading.Timer | None = None
+        self._search_timer_lock = threading.Lock()
 
     def rebuild(self, changed: set[Path] | None = None) -> None:
         with self._building:
@@ -55,10 +58,29 @@ class Preview:
                   + traceback.format_exc(), file=self.err, flush=True)
             return
         self._publish(outcome, changed)
+        if outcome.root is not None:
+            self._schedule_search(outcome, 0 if changed is None else SEARCH_QUIET_SECONDS)
+
+    def _schedule_search(self, outcome: Outcome, delay: float) -> None:
+        """Re-index once saves pause: indexing takes a few tenths of a second of both cores,
+        which would otherwise slow the next save's rebuild and reload."""
+        with self._search_timer_lock:
+            if self._search_timer is not None:
+                self._search_timer.cancel()
+            self._search_timer = threading.Timer(delay, self._refresh_search, (outcome,))
+            self._search_timer.daemon = True
+            self._search_timer.start()
+
+    def _refresh_search(self, outcome: Outcome) -> None:
         try:
             self.builder.refresh_search(outcome)
-        except SearchError as exc:
-            print(f"Search is not updated: {exc}", file=self.err, flush=True)
+        except (SearchError, OSError) as exc:
+            print(f"Search in the preview is not up to date: {exc}", file=self.err, flush=True)
+
+    def stop_search(self) -> None:
+        with self._search_timer_lock:
+            if self._search_timer is not None:
+                self._search_timer.cancel()
 
     def _publish(self, outcome: Outcome, changed: set[Path] | None) -> None:
         previous = self.state.snapshot
@@ -140,6 +162,7 @@ def run(site: Path, host: str, port: int, open_browser: bool,
         pass
     finally:
         stop.set()
+        preview.stop_search()
         preview.state.close()
         if server is not None:
             if serving:
