@@ -6,15 +6,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cophandbook.derive import Derived, derive
-from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
+from cophandbook.fingerprint import fingerprint
 from cophandbook.history import last_changed
 from cophandbook.links import LinkGraph, check_links
 from cophandbook.memo import Memo
-from cophandbook.output import OutputError, check_output_folder, publish
+from cophandbook.output import OutputError, Record, check_output_folder, publish, read_record
 from cophandbook.render import render
 from cophandbook.routes import Plan, plan
 from cophandbook.schema import validate
@@ -38,16 +42,18 @@ class Prepared:
 
 
 def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
-            dates: bool = False, memo: Memo | None = None) -> Prepared | None:
+            dates: bool | dict[str, dt.date] = False, memo: Memo | None = None,
+            progress: Progress | None = None) -> Prepared | None:
     """Stages 1–3. Carries on past errors, so one run reports every problem it can find;
     None only when there are no settings to build with. `dates` asks git when each content
     file last changed (only pages show them, so `check` does not ask). `memo` keeps what
-    did not change from one build to the next (the preview server)."""
+    did not change from one build to the next (the preview server). `dates` may also be the
+    dates themselves, when the caller asked git already."""
     settings = load_settings(site, problems, base_url=base_url)
     if settings is None:
         return None
-    updated = {}
-    if dates:
+    updated = dates if isinstance(dates, dict) else {}
+    if dates is True:
         content = site / CONTENT_DIR
         # Commit dates do not move while a preview runs, so one git call serves a session.
         updated = (memo.replay(("git-dates", content), problems,
@@ -57,11 +63,18 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
     handbook = validate(found.sources, settings, problems)
     # The model holds only what validated; deriving and planning it anyway finds the
     # problems in bodies, paths and links too, so one run reports them all.
-    derived = derive(handbook, problems, memo)
+    derived = derive(handbook, problems, memo,
+                     progress.stage("Rendering Markdown", len(found.sources)) if progress else None)
     theme = default_theme()
     routes = plan(derived, site, theme / "static", problems)
     inbound = check_links(derived, routes, found.files, problems)
     return Prepared(derived, routes, inbound, theme, len(found.files))
+
+
+class Progress(Protocol):
+    """Told how far each long stage has got (the command line shows it on a terminal)."""
+
+    def stage(self, name: str, total: int) -> Callable[[int], None]: ...
 
 
 @dataclass
@@ -71,39 +84,59 @@ class BuildResult:
     files: int = 0
     output: Path | None = None
     written: bool = False
+    unchanged: bool = False  # nothing changed since the output was built: nothing written
+    files_written: int = 0
+    files_kept: int = 0  # pages identical to the previous output's, not written again
 
 
-def build(site: Path, out: Path | None = None, *, base_url: str | None = None) -> BuildResult:
+def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
+          progress: Progress | None = None) -> BuildResult:
     """Build the handbook in `site` into `out` (default `site/_site`); on any error nothing
-    is written and the previous output stays as it was."""
+    is written and the previous output stays as it was. When none of the inputs changed
+    since `out` was built (see fingerprint.py), nothing is done at all."""
     problems = Diagnostics()
     result = BuildResult(problems)
-    prepared = prepare(site, problems, base_url=base_url, dates=True)
+    out = out if out is not None else site / DEFAULT_OUTPUT
+    dates = last_changed(site / CONTENT_DIR, problems)
+    stamp = fingerprint(site, default_theme(), base_url, dates)
+    record = read_record(out)
+    if record is not None and record.fingerprint == stamp:
+        # The problems that build reported, the git warning of this run's included.
+        problems.items[:] = [Diagnostic.from_dict(item) for item in record.problems]
+        result.pages, result.files, result.output = record.pages, record.files, out
+        result.unchanged = True
+        return result
+    prepared = prepare(site, problems, base_url=base_url, dates=dates, progress=progress)
     if prepared is None or problems.has_errors:
         return result
-    out = out if out is not None else site / DEFAULT_OUTPUT
     try:
         check_output_folder(site, out)
     except OutputError as exc:
         problems.error("output-folder", str(exc), Location(out))
         return result
     env = make_env(site, prepared.theme)
-    files = render(prepared.plan, prepared.derived, env, problems)
+    files = render(prepared.plan, prepared.derived, env, problems,
+                   progress.stage("Rendering pages", len(prepared.plan.routes))
+                   if progress else None)
     if problems.has_errors:
         return result
     settings = prepared.derived.handbook.settings
+    pages = sum(1 for name in files if name.endswith(".html"))
+    record = Record(stamp, {}, pages, len(files) + len(prepared.plan.static),
+                    [d.to_dict() for d in problems.sorted()])
 
     def add_search(folder: Path) -> None:
         index_folder(folder, settings.language)
 
     try:
-        publish(files, prepared.plan.static, out, add_search if settings.search else None)
+        published = publish(files, prepared.plan.static, out,
+                            add_search if settings.search else None, record)
     except SearchError as exc:
         problems.error("search-failed", str(exc), Location(site / "handbook.yml"),
                        "set 'search: false' to build without search, and report the problem")
         return result
-    result.pages = sum(1 for name in files if name.endswith(".html"))
-    result.files = len(files) + len(prepared.plan.static)
+    result.pages, result.files = record.pages, record.files
+    result.files_written, result.files_kept = published.written, published.unchanged
     result.output = out
     result.written = True
     return result

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
-from cophandbook.markdown import CriterionLabel, RenderedBody, render_markdown
+from cophandbook.markdown import RenderedBody, render_markdown
 from cophandbook.memo import Memo
 from cophandbook.model import Exemplar, Exercise, Handbook, Page, Rubric, Session, Skill, Source
+from cophandbook.parallel import map_chunks
 from cophandbook.references import make_rewriter
 from cophandbook.urls import Urls
 
@@ -48,6 +50,8 @@ class Derived:
     page_paths: dict[str, str]  # source rel → site path
     # (skill, criterion, level) → exemplars assessed there, in ladder order
     cells: dict[tuple[str, str, str], list[Exemplar]] = field(default_factory=dict)
+    # ("exercise" | "exemplar", skill, slug) → sessions that used it, in date order
+    used_in: dict[tuple[str, str, str], list[Session]] = field(default_factory=dict)
 
     def body(self, source: Source) -> RenderedBody:
         return self.bodies[source.rel]
@@ -104,38 +108,42 @@ def _context_digest(handbook: Handbook, urls: Urls, page_paths: dict[str, str]) 
     return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
 
 
-def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None) -> Derived:
+def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
+           progress: Callable[[int], None] | None = None) -> Derived:
     """`memo` keeps rendered bodies between builds: a body is rendered again only when its
-    text or what it links against changed."""
+    text or what it links against changed. Without one, bodies are rendered on every core;
+    `progress` hears how many are done."""
     settings = handbook.settings
     urls = Urls.of(settings)
     items = all_items(handbook)
     page_paths = {item.source.rel: site_path_of(item) for item in items}
     context = _context_digest(handbook, urls, page_paths) if memo else ""
-    bodies: dict[str, RenderedBody] = {}
-    for item in items:
+    def render_one(item: Item) -> RenderedBody:
         rubric = handbook.rubric(item.skill) if isinstance(item, Exemplar) else None
 
-        def label(criterion_id: str, rubric: Rubric | None = rubric) -> tuple[str, str] | None:
+        def label(criterion_id: str) -> tuple[str, str] | None:
             crit = rubric.criterion(criterion_id) if rubric else None
             if crit is None or rubric is None:
                 return None
             return crit.name, urls.href(Urls.criterion(rubric.skill, crit.id))
 
-        def render(source: Source = item.source,
-                   label: CriterionLabel = label) -> RenderedBody:
-            return render_markdown(
-                source.body,
-                body_line=source.body_line,
-                allow_html=settings.allow_html,
-                rewrite_link=make_rewriter(source.rel, page_paths, urls),
-                criterion_label=label,
-            )
-
         source = item.source
-        body = (memo.get(("body", source.rel, source.body, source.body_line, context), render)
-                if memo else render())
-        bodies[source.rel] = body
+        return render_markdown(
+            source.body,
+            body_line=source.body_line,
+            allow_html=settings.allow_html,
+            rewrite_link=make_rewriter(source.rel, page_paths, urls),
+            criterion_label=label,
+        )
+
+    if memo:
+        rendered = [memo.get(("body", i.source.rel, i.source.body, i.source.body_line, context),
+                             lambda i=i: render_one(i)) for i in items]
+    else:
+        rendered = map_chunks(lambda chunk: [render_one(i) for i in chunk], items, progress)
+    bodies: dict[str, RenderedBody] = {}
+    for item, body in zip(items, rendered, strict=True):
+        bodies[item.source.rel] = body
         _check_annotations(handbook, item, body, problems)
         _check_headings(item, body, problems)
     derived = Derived(handbook, urls, bodies, page_paths)
@@ -144,4 +152,9 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None) 
         for criterion, level in derived.assessment(exemplar).items():
             cells[(exemplar.skill, criterion, level)].append(exemplar)
     derived.cells.update(cells)
+    for session in handbook.sessions:
+        for kind, refs in (("exercise", session.exercises),
+                           ("exemplar", session.exemplars_reviewed)):
+            for ref in dict.fromkeys((r.skill, r.slug) for r in refs):
+                derived.used_in.setdefault((kind, *ref), []).append(session)
     return derived

@@ -43,6 +43,22 @@ class Diagnostic:
             return ("", 0, 0, self.message)
         return (str(loc.path), loc.line, loc.col, self.message)
 
+    def to_dict(self) -> dict[str, object]:
+        """Plain data, to keep with a build's output and report again when it is reused."""
+        loc = self.location
+        return {"severity": self.severity.value, "code": self.code, "message": self.message,
+                "hint": self.hint, "path": str(loc.path) if loc else None,
+                "line": loc.line if loc else 0, "col": loc.col if loc else 0}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Diagnostic:
+        path = data.get("path")
+        location = (Location(Path(str(path)), int(str(data.get("line") or 0)),
+                             int(str(data.get("col") or 0))) if path else None)
+        hint = data.get("hint")
+        return cls(Severity(str(data["severity"])), str(data["code"]), str(data["message"]),
+                   location, str(hint) if hint is not None else None)
+
 
 @dataclass
 class Diagnostics:

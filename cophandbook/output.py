@@ -6,9 +6,12 @@ build leaves it byte-identical.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cophandbook.routes import StaticFile
@@ -18,6 +21,36 @@ MARKER = ".cophandbook-output"
 
 class OutputError(Exception):
     """The output folder cannot be used; the message says why."""
+
+
+@dataclass
+class Record:
+    """What a build left in its output folder's marker: the fingerprint of its inputs, a
+    digest of every page it wrote, its counts and the problems it reported."""
+
+    fingerprint: str = ""
+    digests: dict[str, str] = field(default_factory=dict)
+    pages: int = 0
+    files: int = 0
+    problems: list[dict[str, object]] = field(default_factory=list)
+
+
+def read_record(out: Path) -> Record | None:
+    try:
+        data = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        return Record(**{key: data[key] for key in Record.__dataclass_fields__})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no output yet, or one from an older version: nothing to reuse
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Published:
+    written: int  # files written anew
+    unchanged: int  # pages identical to the previous output's, linked rather than rewritten
 
 
 def check_output_folder(site: Path, out: Path) -> None:
@@ -45,9 +78,11 @@ def _inside(root: Path, rel: str) -> Path:
 
 
 def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
-            finish: Callable[[Path], None] | None = None) -> None:
+            finish: Callable[[Path], None] | None = None,
+            record: Record | None = None) -> Published:
     """Write everything into a staging folder, run `finish` on it (the search index reads
-    the written pages), then swap it in. Any exception leaves the previous output as it was."""
+    the written pages), then swap it in. Any exception leaves the previous output as it was.
+    A page identical to the previous output's is hard-linked from it, not written again."""
     out = out.resolve()
     staging = out.with_name(f".{out.name}.staging")
     previous = out.with_name(f".{out.name}.previous")
@@ -55,18 +90,31 @@ def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
         if leftover.exists():
             shutil.rmtree(leftover)
     staging.mkdir(parents=True)
+    record = record or Record()
+    old = read_record(out) or Record()
+    written = unchanged = 0
     try:
+        made: set[Path] = set()
         for rel, data in sorted(files.items()):
             target = _inside(staging, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            digest = record.digests[rel] = _digest(data)
+            if old.digests.get(rel) == digest and _link(out / rel, target, len(data)):
+                unchanged += 1
+                continue
             target.write_bytes(data)
+            written += 1
         for item in static:
             target = _inside(staging, item.site_path)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(item.path, target)
+            written += 1
         if finish is not None:
             finish(staging)
-        (staging / MARKER).write_text("This folder is written by cophandbook build.\n")
+        (staging / MARKER).write_text(json.dumps(record.__dict__, sort_keys=True),
+                                      encoding="utf-8")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -76,3 +124,14 @@ def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
     os.replace(staging, out)
     if previous.exists():
         shutil.rmtree(previous)
+    return Published(written, unchanged)
+
+
+def _link(source: Path, target: Path, size: int) -> bool:
+    try:
+        if source.stat().st_size != size:  # changed by hand since: write it anew
+            return False
+        os.link(source, target)
+        return True
+    except OSError:  # gone, or a file system without hard links
+        return False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,8 @@ from jinja2 import Environment, TemplateError, TemplateSyntaxError
 
 from cophandbook import __version__
 from cophandbook.derive import Derived
-from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.diagnostics import Diagnostic, Diagnostics, Location, Severity
+from cophandbook.parallel import MIN_ITEMS, map_chunks
 from cophandbook.routes import Plan, Route
 from cophandbook.urls import Urls
 
@@ -34,8 +37,9 @@ def _template_location(exc: Exception, env: Environment) -> Location | None:
     return None
 
 
-def render(plan: Plan, derived: Derived, env: Environment,
-           problems: Diagnostics) -> dict[str, bytes]:
+def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics,
+           progress: Callable[[int], None] | None = None) -> dict[str, bytes]:
+    """Every route's page, rendered on every core; `progress` hears how many are done."""
     handbook = derived.handbook
     urls = derived.urls
     shared: dict[str, Any] = {
@@ -48,22 +52,33 @@ def render(plan: Plan, derived: Derived, env: Environment,
         "version": __version__,
         "routes": plan.routes,
     }
-    files: dict[str, bytes] = {}
-    for route in plan.routes:
+    def render_one(route: Route) -> tuple[str, bytes | Diagnostic]:
         context = {**shared, **route.context, "page_path": route.site_path,
                    "title": route.title, "source": route.source,
                    "edit_url": edit_url(derived, route),
                    "updated": route.source.updated if route.source else None}
+        output = Urls.output_file(route.site_path)
         try:
             html = env.get_template(route.template).render(context)
         except (TemplateError, LookupError, TypeError, ValueError, AttributeError) as exc:
-            where = _template_location(exc, env)
-            problems.error(
-                "template-error",
+            return output, Diagnostic(
+                Severity.ERROR, "template-error",
                 f"{exc.__class__.__name__} in template {route.template} while building "
                 f"/{route.site_path}: {exc}",
-                where,
+                _template_location(exc, env),
             )
-            continue
-        files[Urls.output_file(route.site_path)] = html.encode("utf-8")
+        return output, html.encode("utf-8")
+
+    if len(plan.routes) >= MIN_ITEMS:
+        # Workers inherit the environment: compile every template once, here, first.
+        for name in {route.template for route in plan.routes} | {"base.html", "macros.html"}:
+            with contextlib.suppress(TemplateError):
+                env.get_template(name)
+    files: dict[str, bytes] = {}
+    for output, result in map_chunks(lambda chunk: [render_one(r) for r in chunk],
+                                     plan.routes, progress):
+        if isinstance(result, Diagnostic):
+            problems.items.append(result)
+        else:
+            files[output] = result
     return files

@@ -198,12 +198,7 @@ def assessment(derived: Derived, exemplar: Exemplar) -> tuple[Assessed, ...]:
 
 
 def sessions_using(derived: Derived, kind: str, skill: str, slug: str) -> tuple[Session, ...]:
-    found = []
-    for session in derived.handbook.sessions:
-        refs = session.exercises if kind == "exercise" else session.exemplars_reviewed
-        if any(r.skill == skill and r.slug == slug for r in refs):
-            found.append(session)
-    return tuple(found)
+    return tuple(derived.used_in.get((kind, skill, slug), ()))
 
 
 # -- exercise catalog -------------------------------------------------------------------------
