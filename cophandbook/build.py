@@ -100,7 +100,8 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
     dates = last_changed(site / CONTENT_DIR, problems)
     stamp = fingerprint(site, default_theme(), base_url, dates)
     record = read_record(out)
-    if record is not None and record.fingerprint == stamp:
+    if (record is not None and record.fingerprint == stamp
+            and all((out / rel).is_file() for rel in record.digests)):
         # The problems that build reported, the git warning of this run's included.
         problems.items[:] = [Diagnostic.from_dict(item) for item in record.problems]
         result.pages, result.files, result.output = record.pages, record.files, out

@@ -7,6 +7,7 @@ import datetime as dt
 import difflib
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cophandbook import __version__
@@ -128,17 +129,49 @@ def _print_problems(problems: Diagnostics) -> None:
 
 # -- commands ---------------------------------------------------------------------------------
 
+class _TerminalProgress:
+    """A progress line on stderr, for builds long enough to wonder about, on a terminal only."""
+
+    AFTER_SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.shown = False
+        self.enabled = sys.stderr.isatty()
+
+    def stage(self, name: str, total: int) -> Callable[[int], None]:
+        def report(done: int) -> None:
+            if not self.enabled or time.perf_counter() - self.started < self.AFTER_SECONDS:
+                return
+            print(f"\r{name}: {done:,} of {total:,}\033[K", end="", file=sys.stderr,
+                  flush=True)
+            self.shown = True
+        return report
+
+    def clear(self) -> None:
+        if self.shown:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
 def _build(args: argparse.Namespace) -> int:
     _require_folder(args.site)
     started = time.perf_counter()
-    result = build(args.site, args.output, base_url=args.base_url)
+    progress = _TerminalProgress()
+    result = build(args.site, args.output, base_url=args.base_url, progress=progress)
+    progress.clear()
     _print_problems(result.problems)
     if result.problems.has_errors or result.output is None:
         print("Build failed; the previous output, if any, is untouched.", file=sys.stderr)
         return EXIT_PROBLEMS
     seconds = time.perf_counter() - started
     where = display_path(result.output)
-    print(f"Built {result.pages} pages ({result.files} files) into {where} in {seconds:.2f} s.")
+    if result.unchanged:
+        print(f"Nothing changed: the {result.pages} pages in {where} are up to date "
+              f"({seconds:.2f} s).")
+        return EXIT_OK
+    kept = (f", {result.files_kept} unchanged" if result.files_kept else "")
+    print(f"Built {result.pages} pages ({result.files} files) into {where} in {seconds:.2f} s: "
+          f"{result.files_written} written{kept}.")
     print(f"To browse it: python3 -m http.server --directory {where} 8000, "
           "then open http://127.0.0.1:8000/")
     return EXIT_OK

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.memo import Memo
 from cophandbook.model import KINDS
+from cophandbook.parallel import map_chunks
 from cophandbook.yamltext import Located, decode, split_front_matter
 
 CONTENT_DIR = "content"
@@ -122,10 +123,8 @@ class Discovery:
 
 
 def _read(path: Path, rel: PurePosixPath, problems: Diagnostics, updated: dt.date | None,
-          memo: Memo | None) -> RawSource | None:
+          memo: Memo) -> RawSource | None:
     data = path.read_bytes()
-    if memo is None:
-        return parse_source(data, path, rel, problems, updated)
     key = ("source", path, hashlib.blake2b(data, digest_size=16).digest(), updated)
     return memo.replay(key, problems, lambda found: parse_source(data, path, rel, found, updated))
 
@@ -145,8 +144,23 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
         )
         return Discovery([], frozenset())
     files = _markdown_files(content, problems)
-    sources = []
     rels = [path.relative_to(content).as_posix() for path in files]
+    sources = []
+    if memo is None:
+        def read_chunk(chunk: Sequence[tuple[Path, str]]
+                       ) -> list[tuple[RawSource | None, list[Diagnostic]]]:
+            results = []
+            for path, rel in chunk:
+                found = Diagnostics()
+                results.append((parse_source(path.read_bytes(), path, PurePosixPath(rel),
+                                             found, updated.get(rel)), found.items))
+            return results
+
+        for source, found in map_chunks(read_chunk, list(zip(files, rels, strict=True))):
+            problems.items.extend(found)
+            if source is not None:
+                sources.append(source)
+        return Discovery(sources, frozenset(rels))
     for path, rel in zip(files, rels, strict=True):
         source = _read(path, PurePosixPath(rel), problems, updated.get(rel), memo)
         if source is not None:
