@@ -1,0 +1,125 @@
+"""Rebuilds: one with nothing changed does nothing; any change gives exactly the files a clean
+build gives (never stale); pages that did not change are not written again; and building on
+several cores gives the same bytes as building on one."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cophandbook
+import cophandbook.fingerprint
+from cophandbook.build import build
+from cophandbook.output import MARKER
+from tests.conftest import EXERCISE, RUBRIC, SETTINGS, write_files
+
+EXEMPLAR_FILE = "content/skills/toasts/exemplars/wedding-toast.md"
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MARKER}
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino
+            for p in folder.rglob("*") if p.is_file() and p.name != MARKER}
+
+
+def test_a_build_with_nothing_changed_does_nothing(make_site):
+    site = make_site({"content/guides/giving-feedback.md":
+                      "---\ntitle: Feedback\n---\n[gone](missing.md)\n"})
+    first = build(site)
+    assert first.written and [d.code for d in first.problems] == ["broken-link"]
+    before = inodes(site / "_site")
+    again = build(site)
+    assert again.unchanged and not again.written
+    assert again.pages == first.pages and again.output == first.output
+    assert [d.code for d in again.problems] == ["broken-link"]  # still reported
+    assert inodes(site / "_site") == before
+
+
+def test_a_deleted_output_file_is_rebuilt(make_site):
+    site = make_site()
+    assert build(site).written
+    (site / "_site" / "exercises" / "index.html").unlink()
+    assert build(site).written
+    assert (site / "_site" / "exercises" / "index.html").is_file()
+
+
+CHANGES = {
+    "a template": {"templates/exemplar.html":
+                   "{% extends 'theme/exemplar.html' %}\n{% block title %}T{% endblock %}\n"},
+    "a level's name": {"handbook.yml": SETTINGS.replace("name: Expert", "name: Master")},
+    "a rubric descriptor": {"content/skills/toasts/rubric.md":
+                            RUBRIC.replace("Quiet and fast.", "Hurried.")},
+    "the target of a reference": {"content/skills/toasts/exercises/one-minute-ladder.md":
+                                  EXERCISE.replace("title: One-minute ladder",
+                                                   "title: Two-minute ladder")},
+    "handbook.yml": {"handbook.yml": SETTINGS.replace("title: Test Circle", "title: Circle")},
+    "a static file": {"static/notes.txt": "new"},
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_any_change_rebuilds_to_exactly_what_a_clean_build_gives(make_site, tmp_path,
+                                                                 change):
+    site = make_site()
+    assert build(site).written
+    write_files(site, change)
+    incremental = build(site)
+    assert incremental.written, [str(d) for d in incremental.problems]
+    clean = tmp_path / "clean"
+    assert build(site, clean).written
+    assert digests(site / "_site") == digests(clean)
+
+
+def test_a_new_cophandbook_version_rebuilds(make_site, monkeypatch):
+    site = make_site()
+    assert build(site).written
+    assert build(site).unchanged
+    monkeypatch.setattr(cophandbook.fingerprint, "__version__", "99.0")
+    assert build(site).written
+
+
+def test_unchanged_pages_are_linked_not_written_again(make_site):
+    site = make_site()
+    assert build(site).written
+    before = inodes(site / "_site")
+    write_files(site, {EXEMPLAR_FILE: (site / EXEMPLAR_FILE).read_text() + "\nOne more line.\n"})
+    result = build(site)
+    assert result.written and 0 < result.files_written < result.files_kept
+    after = inodes(site / "_site")
+    page = "skills/toasts/exemplars/wedding-toast/index.html"
+    assert after[page] != before[page]  # written anew
+    assert after["exercises/index.html"] == before["exercises/index.html"]  # the same file
+
+
+def test_several_cores_give_the_same_bytes_as_one(tmp_path):
+    """A site large enough to use worker processes, built with one and with two."""
+    generator = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_handbook.py"
+    site = tmp_path / "big"
+    if generator.is_file():
+        subprocess.run([sys.executable, str(generator), str(site), "--pages", "300"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        settings = site / "handbook.yml"  # Pagefind's own files differ from run to run
+        settings.write_text(settings.read_text().replace("search: true", "search: false"))
+    else:  # a copy of the project without the shared generator: many small guides
+        write_files(site, {"handbook.yml": SETTINGS, **{
+            f"content/guides/g{n}.md": f"---\ntitle: Guide {n}\n---\nText *{n}* "
+                                       f"[next](g{(n + 1) % 300}.md).\n" for n in range(300)}})
+    outputs = {}
+    for workers in ("1", "2"):
+        env = {**os.environ, "COPHANDBOOK_WORKERS": workers}
+        out = tmp_path / f"out-{workers}"
+        done = subprocess.run([sys.executable, "-m", "cophandbook", "build", str(site), "-o",
+                               str(out)], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        outputs[workers] = digests(out)
+    assert len(outputs["1"]) > 300
+    assert outputs["1"] == outputs["2"]
