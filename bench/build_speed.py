@@ -11,7 +11,7 @@ beside the project, or --generator), then measures, as medians of --runs:
 - no change: the same build again;
 - one edit: a build after appending a paragraph to one exemplar's body;
 
-and the peak RSS of cophandbook with its worker processes (sampled from /proc). Prints a
+and the peak memory of cophandbook with its worker processes (PSS, sampled from /proc). Prints a
 Markdown table with the machine it ran on. Search is off unless --search.
 """
 
@@ -73,7 +73,9 @@ def floor(site: Path, out: Path) -> float:
 # -- cophandbook ------------------------------------------------------------------------------
 
 class PeakRss:
-    """Samples the summed RSS of a process and its descendants."""
+    """Samples the memory of a process and its descendants: the sum of their proportional
+    set sizes (PSS), so pages that forked workers share with their parent count once, not
+    once per process as summed RSS would."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self._stop = pid, 0, threading.Event()
@@ -102,10 +104,10 @@ class PeakRss:
             total = 0
             for pid in self._tree():
                 try:
-                    status = Path(f"/proc/{pid}/status").read_text()
+                    status = Path(f"/proc/{pid}/smaps_rollup").read_text()
                 except OSError:
                     continue
-                match = re.search(r"VmRSS:\s+(\d+) kB", status)
+                match = re.search(r"^Pss:\s+(\d+) kB", status, re.M)
                 total += int(match.group(1)) * 1024 if match else 0
             self.peak = max(self.peak, total)
 
@@ -190,7 +192,7 @@ def main() -> int:
     print(f"{time.strftime('%Y-%m-%d')}, {machine()}, search {'on' if args.search else 'off'},"
           f" medians of {args.runs}\n")
     print("| pages | floor | cold build | × floor | no-change rebuild | one-edit rebuild "
-          "| peak RSS |")
+          "| peak memory (PSS) |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['pages']:,} | {r['floor']:.2f} s | {r['cold']:.2f} s | "

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +99,12 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
     result = BuildResult(problems)
     out = out if out is not None else site / DEFAULT_OUTPUT
     dates = last_changed(site / CONTENT_DIR, problems)
-    stamp = fingerprint(site, default_theme(), base_url, dates)
     record = read_record(out)
+    stamped_ns = time.time_ns()
+    known = {path: (int(v[0]), int(v[1]), str(v[2]))  # type: ignore[call-overload]
+             for path, v in record.stamps.items()} if record else {}
+    stamp, stamps = fingerprint(site, default_theme(), base_url, dates, known,
+                                record.stamped_ns if record else 0)
     if (record is not None and record.fingerprint == stamp
             and all((out / rel).is_file() for rel in record.digests)):
         # The problems that build reported, the git warning of this run's included.
@@ -124,7 +129,8 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
     settings = prepared.derived.handbook.settings
     pages = sum(1 for name in files if name.endswith(".html"))
     record = Record(stamp, {}, pages, len(files) + len(prepared.plan.static),
-                    [d.to_dict() for d in problems.sorted()])
+                    [d.to_dict() for d in problems.sorted()],
+                    {path: list(value) for path, value in stamps.items()}, stamped_ns)
 
     def add_search(folder: Path) -> None:
         index_folder(folder, settings.language)

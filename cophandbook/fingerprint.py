@@ -30,28 +30,52 @@ def _walk(folder: Path) -> list[Path]:
     return found
 
 
-def _add_content(digest: hashlib.blake2b, base: Path, files: list[Path]) -> None:
-    for path in files:
-        digest.update(path.relative_to(base).as_posix().encode() + b"\0")
-        try:
-            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
-        except OSError:
-            digest.update(b"unreadable")
+# A file whose size and modification time are what they were when its digest was taken is
+# not read again, unless it was modified less than this long before: a file written twice
+# within one tick of the clock could keep its time (git's "racily clean" entries).
+_RACY_NS = 2_000_000_000
+
+Stamps = dict[str, tuple[int, int, str]]  # path → (size, mtime_ns, content digest)
 
 
-def fingerprint(site: Path, theme: Path, base_url: str | None,
-                dates: dict[str, dt.date]) -> str:
-    digest = hashlib.blake2b(digest_size=20)
-    digest.update(f"cophandbook {__version__}\0base_url {base_url}\0".encode())
-    _add_content(digest, PACKAGE, [p for p in _walk(PACKAGE) if p.suffix in (".py", ".js")])
-    _add_content(digest, theme, _walk(theme))
-    _add_content(digest, site, [site / "handbook.yml"])
+class _Digester:
+    def __init__(self, known: Stamps, taken_ns: int) -> None:
+        self.digest = hashlib.blake2b(digest_size=20)
+        self.known, self.taken_ns = known, taken_ns
+        self.stamps: Stamps = {}
+
+    def add(self, base: Path, files: list[Path]) -> None:
+        for path in files:
+            key = str(path)
+            try:
+                stat = path.stat()
+                old = self.known.get(key)
+                if (old is not None and old[:2] == (stat.st_size, stat.st_mtime_ns)
+                        and stat.st_mtime_ns < self.taken_ns - _RACY_NS):
+                    content = old[2]
+                else:
+                    content = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+                self.stamps[key] = (stat.st_size, stat.st_mtime_ns, content)
+            except OSError:
+                content = "unreadable"
+            self.digest.update(f"{path.relative_to(base).as_posix()}\0{content}\0".encode())
+
+
+def fingerprint(site: Path, theme: Path, base_url: str | None, dates: dict[str, dt.date],
+                known: Stamps | None = None, taken_ns: int = 0) -> tuple[str, Stamps]:
+    """The digest, and the stamps to pass as `known` next time (with the time they were
+    taken, `time.time_ns()` now), so unchanged files need not be read again."""
+    digester = _Digester(known or {}, taken_ns)
+    digester.digest.update(f"cophandbook {__version__}\0base_url {base_url}\0".encode())
+    digester.add(PACKAGE, [p for p in _walk(PACKAGE) if p.suffix in (".py", ".js")])
+    digester.add(theme, _walk(theme))
+    digester.add(site, [site / "handbook.yml"])
     for name in _BY_CONTENT:
-        _add_content(digest, site, _walk(site / name))
+        digester.add(site, _walk(site / name))
     for name in _BY_STAMP:
         for path in _walk(site / name):
             stat = path.stat()
-            digest.update(f"{path.relative_to(site).as_posix()}\0{stat.st_size}\0"
-                          f"{stat.st_mtime_ns}\0".encode())
-    digest.update(repr(sorted(dates.items())).encode())
-    return digest.hexdigest()
+            digester.digest.update(f"{path.relative_to(site).as_posix()}\0{stat.st_size}\0"
+                                   f"{stat.st_mtime_ns}\0".encode())
+    digester.digest.update(repr(sorted(dates.items())).encode())
+    return digester.digest.hexdigest(), digester.stamps

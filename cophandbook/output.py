@@ -33,6 +33,10 @@ class Record:
     pages: int = 0
     files: int = 0
     problems: list[dict[str, object]] = field(default_factory=list)
+    # Every input file's size, time and content digest, and when they were taken: the next
+    # fingerprint reads only the files whose size or time changed.
+    stamps: dict[str, list[object]] = field(default_factory=dict)
+    stamped_ns: int = 0
 
 
 def read_record(out: Path) -> Record | None:

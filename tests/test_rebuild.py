@@ -123,3 +123,36 @@ def test_several_cores_give_the_same_bytes_as_one(tmp_path):
         outputs[workers] = digests(out)
     assert len(outputs["1"]) > 300
     assert outputs["1"] == outputs["2"]
+
+
+def age(site: Path, seconds: int = 60) -> None:
+    """Date every input file back, as if written a while before the build."""
+    past = os.stat(site).st_mtime - seconds
+    for path in site.rglob("*"):
+        if path.is_file():
+            os.utime(path, (past, past))
+
+
+def test_unchanged_files_are_not_read_again_to_know_nothing_changed(make_site, monkeypatch):
+    site = make_site()
+    age(site)
+    assert build(site).written
+    read: list[Path] = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or original(self))
+    assert build(site).unchanged
+    assert not [p for p in read if site in p.parents]
+
+
+def test_an_edit_that_keeps_the_size_is_still_seen(make_site, tmp_path):
+    site = make_site()
+    age(site)
+    assert build(site).written
+    page = site / EXEMPLAR_FILE
+    text = page.read_text()
+    page.write_text(text.replace("Raise your glasses.", "Raise your glassez."))
+    assert len(page.read_bytes()) == len(text.encode())
+    result = build(site)
+    assert result.written
+    html = (site / "_site/skills/toasts/exemplars/wedding-toast/index.html").read_text()
+    assert "glassez" in html
