@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -19,7 +20,14 @@ from cophandbook.fingerprint import fingerprint
 from cophandbook.history import last_changed
 from cophandbook.links import LinkGraph, check_links
 from cophandbook.memo import Memo
-from cophandbook.output import OutputError, Record, check_output_folder, publish, read_record
+from cophandbook.output import (
+    OutputError,
+    Record,
+    check_output_folder,
+    publish,
+    read_record,
+    restamp,
+)
 from cophandbook.render import render
 from cophandbook.routes import Plan, plan
 from cophandbook.schema import validate
@@ -109,6 +117,9 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
             and all((out / rel).is_file() for rel in record.digests)):
         # The problems that build reported, the git warning of this run's included.
         problems.items[:] = [Diagnostic.from_dict(item) for item in record.problems]
+        if stamps != known:
+            with contextlib.suppress(OSError):
+                restamp(out, record, {k: list(v) for k, v in stamps.items()}, stamped_ns)
         result.pages, result.files, result.output = record.pages, record.files, out
         result.unchanged = True
         return result

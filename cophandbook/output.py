@@ -47,6 +47,16 @@ def read_record(out: Path) -> Record | None:
         return None  # no output yet, or one from an older version: nothing to reuse
 
 
+def restamp(out: Path, record: Record, stamps: dict[str, list[object]],
+            stamped_ns: int) -> None:
+    """Keep fresher input stamps in the marker of an output that is otherwise unchanged, so
+    files that were too new to trust last time need not be read again next time."""
+    record.stamps, record.stamped_ns = stamps, stamped_ns
+    partial = out / f"{MARKER}.partial"
+    partial.write_text(json.dumps(record.__dict__, sort_keys=True), encoding="utf-8")
+    os.replace(partial, out / MARKER)
+
+
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
