@@ -23,8 +23,8 @@ from cophandbook.memo import Memo
 from cophandbook.output import (
     OutputError,
     Record,
+    Staging,
     check_output_folder,
-    publish,
     read_record,
     restamp,
 )
@@ -132,29 +132,36 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
         problems.error("output-folder", str(exc), Location(out))
         return result
     env = make_env(site, prepared.theme)
-    files = render(prepared.plan, prepared.derived, env, problems,
-                   progress.stage("Rendering pages", len(prepared.plan.routes))
-                   if progress else None)
-    if problems.has_errors:
-        return result
     settings = prepared.derived.handbook.settings
-    pages = sum(1 for name in files if name.endswith(".html"))
-    record = Record(stamp, {}, pages, len(files) + len(prepared.plan.static),
-                    [d.to_dict() for d in problems.sorted()],
-                    {path: list(value) for path, value in stamps.items()}, stamped_ns)
-
-    def add_search(folder: Path) -> None:
-        index_folder(folder, settings.language)
-
+    staging = Staging(out)
     try:
-        published = publish(files, prepared.plan.static, out,
-                            add_search if settings.search else None, record)
+        pages = render(prepared.plan, prepared.derived, env, problems,
+                       progress.stage("Rendering pages", len(prepared.plan.routes))
+                       if progress else None, staging.put)
+        if problems.has_errors:
+            staging.discard()
+            return result
+        record = Record(stamp, {rel: digest for rel, (digest, _) in pages.items()},
+                        sum(1 for name in pages if name.endswith(".html")),
+                        len(pages) + len(prepared.plan.static),
+                        [d.to_dict() for d in problems.sorted()],
+                        {path: list(value) for path, value in stamps.items()}, stamped_ns)
+
+        def add_search(folder: Path) -> None:
+            index_folder(folder, settings.language)
+
+        copied = staging.publish(prepared.plan.static, record,
+                                 add_search if settings.search else None)
     except SearchError as exc:
         problems.error("search-failed", str(exc), Location(site / "handbook.yml"),
                        "set 'search: false' to build without search, and report the problem")
         return result
+    except BaseException:
+        staging.discard()
+        raise
+    written = sum(1 for _, fresh in pages.values() if fresh)
+    result.files_written, result.files_kept = written + copied, len(pages) - written
     result.pages, result.files = record.pages, record.files
-    result.files_written, result.files_kept = published.written, published.unchanged
     result.output = out
     result.written = True
     return result

@@ -91,54 +91,75 @@ def _inside(root: Path, rel: str) -> Path:
     return target
 
 
+class Staging:
+    """A new output written beside the old one (`.<out>.staging`) and swapped in whole by
+    `publish()`; `discard()` leaves the old output as it was. `put()` needs nothing but this
+    object, so forked workers write their pages themselves."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.resolve()
+        self.root = self.out.with_name(f".{self.out.name}.staging")
+        self.previous = self.out.with_name(f".{self.out.name}.previous")
+        for leftover in (self.root, self.previous):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+        self.root.mkdir(parents=True)
+        self.old = read_record(self.out) or Record()
+
+    def put(self, rel: str, data: bytes) -> tuple[str, bool]:
+        """Write one file: (its digest, True if written, False if it was the same as the
+        previous output's file and is hard-linked from it instead)."""
+        target = _inside(self.root, rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = _digest(data)
+        if self.old.digests.get(rel) == digest and _link(self.out / rel, target, len(data)):
+            return digest, False
+        target.write_bytes(data)
+        return digest, True
+
+    def publish(self, static: tuple[StaticFile, ...], record: Record,
+                finish: Callable[[Path], None] | None = None) -> int:
+        """Copy the static files, run `finish` on the complete folder (the search index
+        reads the written pages), then swap it in; the number of static files copied."""
+        try:
+            for item in static:
+                target = _inside(self.root, item.site_path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(item.path, target)
+            if finish is not None:
+                finish(self.root)
+            (self.root / MARKER).write_text(json.dumps(record.__dict__, sort_keys=True),
+                                            encoding="utf-8")
+        except BaseException:
+            self.discard()
+            raise
+        # os.replace cannot replace a non-empty folder: move the old one aside, then swap.
+        if self.out.exists():
+            os.replace(self.out, self.previous)
+        os.replace(self.root, self.out)
+        if self.previous.exists():
+            shutil.rmtree(self.previous)
+        return len(static)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
             finish: Callable[[Path], None] | None = None,
             record: Record | None = None) -> Published:
-    """Write everything into a staging folder, run `finish` on it (the search index reads
-    the written pages), then swap it in. Any exception leaves the previous output as it was.
-    A page identical to the previous output's is hard-linked from it, not written again."""
-    out = out.resolve()
-    staging = out.with_name(f".{out.name}.staging")
-    previous = out.with_name(f".{out.name}.previous")
-    for leftover in (staging, previous):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    staging.mkdir(parents=True)
+    """Write `files` and the static files as the new output, all at once (see Staging)."""
+    staging = Staging(out)
     record = record or Record()
-    old = read_record(out) or Record()
     written = unchanged = 0
     try:
-        made: set[Path] = set()
         for rel, data in sorted(files.items()):
-            target = _inside(staging, rel)
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            digest = record.digests[rel] = _digest(data)
-            if old.digests.get(rel) == digest and _link(out / rel, target, len(data)):
-                unchanged += 1
-                continue
-            target.write_bytes(data)
-            written += 1
-        for item in static:
-            target = _inside(staging, item.site_path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(item.path, target)
-            written += 1
-        if finish is not None:
-            finish(staging)
-        (staging / MARKER).write_text(json.dumps(record.__dict__, sort_keys=True),
-                                      encoding="utf-8")
+            record.digests[rel], fresh = staging.put(rel, data)
+            written, unchanged = written + fresh, unchanged + (not fresh)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging.discard()
         raise
-    # os.replace cannot replace a non-empty folder: move the old one aside, then swap.
-    if out.exists():
-        os.replace(out, previous)
-    os.replace(staging, out)
-    if previous.exists():
-        shutil.rmtree(previous)
-    return Published(written, unchanged)
+    return Published(written + staging.publish(static, record, finish), unchanged)
 
 
 def _link(source: Path, target: Path, size: int) -> bool:

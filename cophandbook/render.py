@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,11 @@ def _template_location(exc: Exception, env: Environment) -> Location | None:
 
 
 def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics,
-           progress: Callable[[int], None] | None = None) -> dict[str, bytes]:
-    """Every route's page, rendered on every core; `progress` hears how many are done."""
+           progress: Callable[[int], None] | None = None,
+           sink: Callable[[str, bytes], Any] | None = None) -> dict[str, Any]:
+    """Every route's page, rendered on every core: output path → its bytes or, with a
+    `sink`, what `sink(path, bytes)` returned (it runs in the workers, so pages need not
+    travel back: see output.Staging.put). `progress` hears how many pages are done."""
     handbook = derived.handbook
     urls = derived.urls
     shared: dict[str, Any] = {
@@ -74,11 +77,18 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
         for name in {route.template for route in plan.routes} | {"base.html", "macros.html"}:
             with contextlib.suppress(TemplateError):
                 env.get_template(name)
-    files: dict[str, bytes] = {}
-    for output, result in map_chunks(lambda chunk: [render_one(r) for r in chunk],
-                                     plan.routes, progress):
+    def render_chunk(chunk: Sequence[Route]) -> list[tuple[str, object]]:
+        results: list[tuple[str, object]] = []
+        for route in chunk:
+            output, page = render_one(route)
+            results.append((output, sink(output, page) if sink and isinstance(page, bytes)
+                            else page))
+        return results
+
+    done: dict[str, Any] = {}
+    for output, result in map_chunks(render_chunk, plan.routes, progress):
         if isinstance(result, Diagnostic):
             problems.items.append(result)
         else:
-            files[output] = result
-    return files
+            done[output] = result
+    return done
