@@ -1,7 +1,7 @@
 """Read-models seen through the pages they feed: ladder, level, climb, matrix, neighbours,
 catalog, timeline, feedback and coverage on the minimal site."""
 
-from tests.conftest import SESSION_B, page
+from tests.conftest import EXEMPLAR, SESSION_B, page
 
 
 def texts(nodes) -> list[str]:
@@ -130,3 +130,20 @@ def test_session_page_links_what_it_used(built):
     assert "/skills/toasts/exercises/one-minute-ladder/" in hrefs
     assert "/skills/toasts/exemplars/wedding-toast/" in hrefs
     assert "/feedback/filler-words/" in hrefs
+
+
+def test_neighbours_name_a_few_exemplars_and_point_to_the_rubric_for_the_rest(built):
+    expert = EXEMPLAR.replace("level: competent", "level: expert").replace(
+        "criteria: {structure: competent, delivery: expert}", "criteria: {structure: expert}")
+    extra = {f"content/skills/toasts/exemplars/expert-{n}.md":
+             expert.replace("title: Wedding toast", f"title: Expert toast {n}")
+             for n in range(5)}
+    result, out = built(extra)
+    assert result.written
+    structure = page(out, "skills/toasts/exemplars/wedding-toast/").select("section.neighbours")[0]
+    up = structure.select(".neighbour")[1]
+    named = [a for a in up.select("p.meta a") if "/exemplars/" in a["href"]]
+    assert len(named) == 3
+    more = up.select("p.meta a")[-1]
+    assert more.text == "2 more on the rubric"
+    assert more["href"] == "/skills/toasts/rubric/#structure--expert"
