@@ -31,9 +31,17 @@ def _walk(folder: Path) -> list[Path]:
 
 
 # A file whose size and modification time are what they were when its digest was taken is
-# not read again, unless it was modified less than this long before: a file written twice
-# within one tick of the clock could keep its time (git's "racily clean" entries).
-_RACY_NS = 2_000_000_000
+# not read again, unless it was modified so shortly before that a second write could have
+# kept its time (git's "racily clean" entries). How short depends on the file system's clock:
+# times with sub-millisecond digits come from a fine clock (Linux stamps files from a clock
+# that can lag by a tick, 10 ms at most); others may be whole seconds (FAT: two).
+_RACY_FINE_NS = 50_000_000
+_RACY_COARSE_NS = 2_000_000_000
+
+
+def _racy(mtime_ns: int, taken_ns: int) -> bool:
+    fine = mtime_ns % 1_000_000 != 0
+    return mtime_ns >= taken_ns - (_RACY_FINE_NS if fine else _RACY_COARSE_NS)
 
 Stamps = dict[str, tuple[int, int, str]]  # path → (size, mtime_ns, content digest)
 
@@ -51,7 +59,7 @@ class _Digester:
                 stat = path.stat()
                 old = self.known.get(key)
                 if (old is not None and old[:2] == (stat.st_size, stat.st_mtime_ns)
-                        and stat.st_mtime_ns < self.taken_ns - _RACY_NS):
+                        and not _racy(stat.st_mtime_ns, self.taken_ns)):
                     content = old[2]
                 else:
                     content = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()

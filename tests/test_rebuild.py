@@ -156,3 +156,14 @@ def test_an_edit_that_keeps_the_size_is_still_seen(make_site, tmp_path):
     assert result.written
     html = (site / "_site/skills/toasts/exemplars/wedding-toast/index.html").read_text()
     assert "glassez" in html
+
+
+@pytest.mark.parametrize(("mtime_ns", "racy"), [
+    (10**18 + 123_456_789, False),  # a fine clock, a second before the stamp
+    (10**18 + 999_999_999 - 20_000_000, True),  # a fine clock, 20 ms before
+    (10**18, True),  # whole seconds: could be anywhere in that second and the next
+    (10**18 - 3 * 10**9, False),  # whole seconds, 3 s before
+])
+def test_files_too_new_to_trust_by_their_time_are_read(mtime_ns, racy):
+    from cophandbook.fingerprint import _racy
+    assert _racy(mtime_ns, 10**18 + 999_999_999) is racy
