@@ -13,8 +13,10 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cophandbook.routes import StaticFile
+if TYPE_CHECKING:
+    from cophandbook.routes import StaticFile
 
 MARKER = ".cophandbook-output"
 

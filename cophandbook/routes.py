@@ -11,10 +11,9 @@ from cophandbook import views
 from cophandbook.derive import Derived
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.model import INTRO_SOURCES, Source
-from cophandbook.urls import Urls
+from cophandbook.urls import SEARCH_DIR, Urls
 
 STATIC_DIR = "static"
-SEARCH_DIR = "pagefind"  # where the search index goes (cophandbook.search writes it)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from cophandbook.routes import SEARCH_DIR
+from cophandbook.urls import SEARCH_DIR
 
 _ATTEMPTS = 3
 

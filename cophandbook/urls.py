@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from cophandbook.model import Exemplar, Exercise, Page, Session, Settings
 
+SEARCH_DIR = "pagefind"  # the site folder of the search index (cophandbook.search writes it)
+
 
 @dataclass(frozen=True)
 class Urls:

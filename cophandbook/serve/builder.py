@@ -22,10 +22,10 @@ from cophandbook.build import prepare
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.memo import Memo
 from cophandbook.render import render
-from cophandbook.routes import SEARCH_DIR, StaticFile
+from cophandbook.routes import StaticFile
 from cophandbook.search import SearchError, index_folder
 from cophandbook.theme import TEMPLATES_DIR, make_env
-from cophandbook.urls import Urls
+from cophandbook.urls import SEARCH_DIR, Urls
 
 _KEPT_BUILDS = 2  # the one being served and the one before, for requests still reading it
 
