@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from cophandbook.bodycache import BodyCache, default_folder
 from cophandbook.derive import Derived, derive
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fingerprint import fingerprint
@@ -52,7 +53,8 @@ class Prepared:
 
 def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
             dates: bool | dict[str, dt.date] = False, memo: Memo | None = None,
-            progress: Progress | None = None) -> Prepared | None:
+            progress: Progress | None = None, cache: BodyCache | None = None
+            ) -> Prepared | None:
     """Stages 1–3. Carries on past errors, so one run reports every problem it can find;
     None only when there are no settings to build with. `dates` asks git when each content
     file last changed (only pages show them, so `check` does not ask). `memo` keeps what
@@ -73,7 +75,8 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
     # The model holds only what validated; deriving and planning it anyway finds the
     # problems in bodies, paths and links too, so one run reports them all.
     derived = derive(handbook, problems, memo,
-                     progress.stage("Rendering Markdown", len(found.sources)) if progress else None)
+                     progress.stage("Rendering Markdown", len(found.sources)) if progress else None,
+                     cache)
     theme = default_theme()
     routes = plan(derived, site, theme / "static", problems)
     inbound = check_links(derived, routes, found.files, problems)
@@ -123,7 +126,9 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
         result.pages, result.files, result.output = record.pages, record.files, out
         result.unchanged = True
         return result
-    prepared = prepare(site, problems, base_url=base_url, dates=dates, progress=progress)
+    cache = BodyCache(default_folder(site))
+    prepared = prepare(site, problems, base_url=base_url, dates=dates, progress=progress,
+                       cache=cache)
     if prepared is None or problems.has_errors:
         return result
     try:
@@ -159,6 +164,7 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
     except BaseException:
         staging.discard()
         raise
+    cache.keep_only(set(prepared.derived.body_keys))
     written = sum(1 for _, fresh in pages.values() if fresh)
     result.files_written, result.files_kept = written + copied, len(pages) - written
     result.pages, result.files = record.pages, record.files

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from cophandbook.bodycache import BodyCache, body_key
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
 from cophandbook.markdown import RenderedBody, render_markdown
@@ -52,6 +53,7 @@ class Derived:
     cells: dict[tuple[str, str, str], list[Exemplar]] = field(default_factory=dict)
     # ("exercise" | "exemplar", skill, slug) → sessions that used it, in date order
     used_in: dict[tuple[str, str, str], list[Session]] = field(default_factory=dict)
+    body_keys: frozenset[str] = frozenset()  # the body cache entries this build used
 
     def body(self, source: Source) -> RenderedBody:
         return self.bodies[source.rel]
@@ -109,15 +111,17 @@ def _context_digest(handbook: Handbook, urls: Urls, page_paths: dict[str, str]) 
 
 
 def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
-           progress: Callable[[int], None] | None = None) -> Derived:
-    """`memo` keeps rendered bodies between builds: a body is rendered again only when its
-    text or what it links against changed. Without one, bodies are rendered on every core;
-    `progress` hears how many are done."""
+           progress: Callable[[int], None] | None = None,
+           cache: BodyCache | None = None) -> Derived:
+    """`memo` keeps rendered bodies between builds in one process (the preview): a body is
+    rendered again only when its text or what it links against changed. Without one, bodies
+    are rendered on every core, and `cache` keeps them on disk for the next build the same
+    way; `progress` hears how many are done."""
     settings = handbook.settings
     urls = Urls.of(settings)
     items = all_items(handbook)
     page_paths = {item.source.rel: site_path_of(item) for item in items}
-    context = _context_digest(handbook, urls, page_paths) if memo else ""
+    context = _context_digest(handbook, urls, page_paths) if memo or cache else ""
     def render_one(item: Item) -> RenderedBody:
         rubric = handbook.rubric(item.skill) if isinstance(item, Exemplar) else None
 
@@ -139,6 +143,21 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     if memo:
         rendered = [memo.get(("body", i.source.rel, i.source.body, i.source.body_line, context),
                              lambda i=i: render_one(i)) for i in items]
+    elif cache:
+        keys = [body_key(cache.code, context, i.source.rel, i.source.body, i.source.body_line)
+                for i in items]
+
+        def render_or_reuse(chunk: Sequence[tuple[Item, str]]) -> list[RenderedBody]:
+            bodies = []
+            for item, key in chunk:
+                body = cache.get(key)
+                if body is None:
+                    body = render_one(item)
+                    cache.put(key, body)
+                bodies.append(body)
+            return bodies
+
+        rendered = map_chunks(render_or_reuse, list(zip(items, keys, strict=True)), progress)
     else:
         rendered = map_chunks(lambda chunk: [render_one(i) for i in chunk], items, progress)
     bodies: dict[str, RenderedBody] = {}
@@ -146,7 +165,8 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         bodies[item.source.rel] = body
         _check_annotations(handbook, item, body, problems)
         _check_headings(item, body, problems)
-    derived = Derived(handbook, urls, bodies, page_paths)
+    derived = Derived(handbook, urls, bodies, page_paths,
+                      body_keys=frozenset(keys) if cache else frozenset())
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
     for exemplar in handbook.exemplars:
         for criterion, level in derived.assessment(exemplar).items():

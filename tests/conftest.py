@@ -182,6 +182,13 @@ def write_files(root: Path, files: dict[str, str | bytes | None]) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _body_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Builds keep rendered bodies in a cache outside the handbook (~/.cache by default);
+    the tests', subprocesses included, go to a folder of their own."""
+    os.environ["COPHANDBOOK_CACHE"] = str(tmp_path_factory.mktemp("body-cache"))
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> SiteWriter:
     """Write the minimal valid site, with `changes` applied (None deletes a file)."""

@@ -9,7 +9,7 @@ STAGE = {
     "diagnostics": 0, "memo": 0, "parallel": 0, "fingerprint": 1,
     "yamltext": 1, "fields": 1, "history": 1, "settings": 1, "sources": 1,
     "model": 2, "schema": 2,
-    "urls": 3, "references": 3, "markdown": 3, "derive": 3, "views": 3, "routes": 3,
+    "urls": 3, "references": 3, "markdown": 3, "bodycache": 3, "derive": 3, "views": 3, "routes": 3,
     "links": 3, "editorial": 3,
     "theme": 4, "render": 4,
     "output": 5, "search": 5,

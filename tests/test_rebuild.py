@@ -167,3 +167,42 @@ def test_an_edit_that_keeps_the_size_is_still_seen(make_site, tmp_path):
 def test_files_too_new_to_trust_by_their_time_are_read(mtime_ns, racy):
     from cophandbook.fingerprint import _racy
     assert _racy(mtime_ns, 10**18 + 999_999_999) is racy
+
+
+def test_a_rebuild_renders_only_the_bodies_that_changed(make_site, monkeypatch, tmp_path):
+    import cophandbook.derive
+    monkeypatch.setenv("COPHANDBOOK_CACHE", str(tmp_path / "cache"))
+    site = make_site()
+    rendered: list[str] = []
+    original = cophandbook.derive.render_markdown
+    monkeypatch.setattr(cophandbook.derive, "render_markdown",
+                        lambda body, **kw: rendered.append(body) or original(body, **kw))
+    assert build(site).written
+    everything = len(rendered)
+    assert everything > 5
+    rendered.clear()
+    write_files(site, {EXEMPLAR_FILE: (site / EXEMPLAR_FILE).read_text() + "\nAgain.\n"})
+    assert build(site).written
+    assert len(rendered) == 1 and rendered[0].endswith("Again.\n")
+    # A body whose links now lead elsewhere is rendered again, like every other.
+    rendered.clear()
+    write_files(site, {"content/skills/toasts/exercises/one-minute-ladder.md": None,
+                       "content/skills/toasts/exercises/one-minute-drill.md": EXERCISE})
+    build(site)
+    assert len(rendered) == everything
+
+
+def test_a_damaged_cache_entry_is_rendered_again(make_site, monkeypatch, tmp_path):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COPHANDBOOK_CACHE", str(cache))
+    site = make_site()
+    assert build(site).written
+    clean = digests(site / "_site")
+    entries = list(cache.rglob("*.json.z"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(b"\x78\x01not zlib at all")
+    write_files(site, {"static/bump.txt": "x"})  # so the build is not skipped as unchanged
+    assert build(site).written
+    clean.update({"bump.txt": digests(site / "_site")["bump.txt"]})
+    assert digests(site / "_site") == clean

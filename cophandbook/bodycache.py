@@ -1,0 +1,107 @@
+"""Rendered Markdown bodies kept on disk between builds, so a rebuild renders only the bodies
+whose text, or what they link against, changed.
+
+An entry's key digests everything its rendering depends on (see `body_key`), so an entry is
+either right or never looked up; nothing is invalidated by hand. Entries are plain JSON,
+compressed: never pickle, which would run code from a file. They live outside the handbook
+by default (`~/.cache/cophandbook/`, or COPHANDBOOK_CACHE): a cache inside the site folder
+could arrive in a pull request with forged entries, whose HTML would be published as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zlib
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from cophandbook.markdown import Annotation, Heading, Link, RenderedBody
+
+FORMAT = 1
+PACKAGE = Path(__file__).resolve().parent
+
+
+def default_folder(site: Path) -> Path:
+    """The cache of one handbook: COPHANDBOOK_CACHE, else the user's cache folder; a
+    subfolder named after the handbook's path, so handbooks never share entries."""
+    base = os.environ.get("COPHANDBOOK_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "cophandbook")
+    name = hashlib.blake2b(str(site.resolve()).encode(), digest_size=8).hexdigest()
+    return Path(base) / name
+
+
+def _code_digest() -> str:
+    """cophandbook's code and the Markdown libraries' versions: a new release of either may
+    render the same text differently."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.read_bytes())
+    for package in ("markdown-it-py", "mdit-py-plugins"):
+        try:
+            digest.update(f"{package} {version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(package.encode())
+    return digest.hexdigest()
+
+
+def body_key(code: str, context: str, rel: str, body: str, body_line: int) -> str:
+    text = json.dumps([FORMAT, code, context, rel, body_line, body])
+    return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
+
+def _to_json(body: RenderedBody) -> bytes:
+    data = {"html": body.html,
+            "headings": [[h.level, h.text, h.id, h.line] for h in body.headings],
+            "annotations": [[a.criterion, a.anchor, a.note_html, a.passage_html, a.line]
+                            for a in body.annotations],
+            "links": [[k.href, k.line, k.col, k.image] for k in body.links]}
+    return zlib.compress(json.dumps(data).encode(), 1)
+
+
+def _from_json(raw: bytes) -> RenderedBody:
+    data = json.loads(zlib.decompress(raw))
+    return RenderedBody(
+        str(data["html"]),
+        tuple(Heading(int(a), str(b), str(c), int(d)) for a, b, c, d in data["headings"]),
+        tuple(Annotation(str(a), str(b), str(c), str(d), int(e))
+              for a, b, c, d, e in data["annotations"]),
+        tuple(Link(str(a), int(b), int(c), bool(d)) for a, b, c, d in data["links"]),
+    )
+
+
+class BodyCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.code = _code_digest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json.z"
+
+    def get(self, key: str) -> RenderedBody | None:
+        try:
+            return _from_json(self._path(key).read_bytes())
+        except (OSError, ValueError, KeyError, TypeError, zlib.error):
+            return None  # missing or unreadable: render it again
+
+    def put(self, key: str, body: RenderedBody) -> None:
+        path = self._path(key)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(_to_json(body))
+            os.replace(partial, path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Remove the entries this build did not use (after a build that succeeded)."""
+        if not self.folder.is_dir():
+            return
+        for sub in self.folder.iterdir():
+            if not sub.is_dir():
+                continue
+            for entry in sub.iterdir():
+                if entry.name.split(".", 1)[0] not in keys:
+                    entry.unlink(missing_ok=True)
