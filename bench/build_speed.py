@@ -7,7 +7,7 @@ beside the project, or --generator), then measures, as medians of --runs:
 
 - floor: read + split front matter + YAML (CSafeLoader) + markdown-it-py render + a trivial
   Jinja2 template + write, per page, in 2 processes: what any Python generator must do;
-- cold: `cophandbook build` with no cache and no output;
+- cold: `cophandbook build` with no body cache and no output;
 - no change: the same build again;
 - one edit: a build after appending a paragraph to one exemplar's body;
 
@@ -119,9 +119,10 @@ class PeakRss:
 
 def cophandbook_build(site: Path, out: Path) -> tuple[float, int, str]:
     started = time.perf_counter()
+    env = {**os.environ, "COPHANDBOOK_CACHE": str(out.parent / "body-cache")}
     proc = subprocess.Popen([sys.executable, "-m", "cophandbook", "build", str(site), "-o",
                              str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, cwd=ROOT)
+                            text=True, cwd=ROOT, env=env)
     rss = PeakRss(proc.pid)
     output, _ = proc.communicate()
     seconds = time.perf_counter() - started
@@ -147,7 +148,7 @@ def measure(pages: int, runs: int, search: bool, generator: Path, work: Path) ->
     floors, colds, unchanged, edits, peaks = [], [], [], [], []
     for run in range(runs):
         floors.append(floor(site, work / "floor-out"))
-        shutil.rmtree(site / ".cophandbook-cache", ignore_errors=True)
+        shutil.rmtree(work / "body-cache", ignore_errors=True)  # cold: no cache either
         out = work / f"out-{pages}"
         shutil.rmtree(out, ignore_errors=True)
         seconds, peak, _ = cophandbook_build(site, out)
