@@ -30,6 +30,7 @@ from cophandbook.output import (
     restamp,
 )
 from cophandbook.render import render
+from cophandbook.reuse import Reuse, site_digest
 from cophandbook.routes import Plan, plan
 from cophandbook.schema import validate
 from cophandbook.search import SearchError, index_folder
@@ -49,6 +50,7 @@ class Prepared:
     inbound: LinkGraph
     theme: Path
     sources: int  # Markdown files found under content/
+    planning_reads: frozenset[str] = frozenset()  # bodies read while planning pages
 
 
 def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
@@ -78,9 +80,16 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
                      progress.stage("Rendering Markdown", len(found.sources)) if progress else None,
                      cache)
     theme = default_theme()
-    routes = plan(derived, site, theme / "static", problems)
+    # Bodies read while planning count for every page (see reuse.py); views read theirs
+    # when their page is rendered.
+    derived.bodies.reads = set()
+    try:
+        routes = plan(derived, site, theme / "static", problems)
+    finally:
+        planning_reads, derived.bodies.reads = derived.bodies.reads, None
     inbound = check_links(derived, routes, found.files, problems)
-    return Prepared(derived, routes, inbound, theme, len(found.files))
+    return Prepared(derived, routes, inbound, theme, len(found.files),
+                    frozenset(planning_reads))
 
 
 class Progress(Protocol):
@@ -99,6 +108,8 @@ class BuildResult:
     unchanged: bool = False  # nothing changed since the output was built: nothing written
     files_written: int = 0
     files_kept: int = 0  # pages identical to the previous output's, not written again
+    pages_reused: int = 0  # pages kept from the previous output without rendering them
+    bodies_cached: int = 0  # Markdown bodies taken from the cache rather than rendered
 
 
 def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
@@ -114,8 +125,9 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
     stamped_ns = time.time_ns()
     known = {path: (int(v[0]), int(v[1]), str(v[2]))  # type: ignore[call-overload]
              for path, v in record.stamps.items()} if record else {}
-    stamp, stamps = fingerprint(site, default_theme(), base_url, dates, known,
-                                record.stamped_ns if record else 0)
+    inputs = fingerprint(site, default_theme(), base_url, dates, known,
+                         record.stamped_ns if record else 0)
+    stamp, stamps = inputs.digest, inputs.stamps
     if (record is not None and record.fingerprint == stamp
             and all((out / rel).is_file() for rel in record.digests)):
         # The problems that build reported, the git warning of this run's included.
@@ -139,10 +151,14 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
     env = make_env(site, prepared.theme)
     settings = prepared.derived.handbook.settings
     staging = Staging(out)
+    site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
+                              prepared.planning_reads)
+    reuse = (Reuse(site_inputs, staging.old.inputs, staging.keep)
+             if site_inputs is not None else None)
     try:
         pages = render(prepared.plan, prepared.derived, env, problems,
                        progress.stage("Rendering pages", len(prepared.plan.routes))
-                       if progress else None, staging.put)
+                       if progress else None, staging.put, reuse)
         if problems.has_errors:
             staging.discard()
             return result
@@ -150,7 +166,8 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
                         sum(1 for name in pages if name.endswith(".html")),
                         len(pages) + len(prepared.plan.static),
                         [d.to_dict() for d in problems.sorted()],
-                        {path: list(value) for path, value in stamps.items()}, stamped_ns)
+                        {path: list(value) for path, value in stamps.items()}, stamped_ns,
+                        reuse.inputs if reuse else {})
 
         def add_search(folder: Path) -> None:
             index_folder(folder, settings.language)
@@ -164,9 +181,11 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
     except BaseException:
         staging.discard()
         raise
-    cache.keep_only(set(prepared.derived.body_keys))
+    cache.keep_only(set(prepared.derived.body_keys.values()))
     written = sum(1 for _, fresh in pages.values() if fresh)
     result.files_written, result.files_kept = written + copied, len(pages) - written
+    result.pages_reused = reuse.kept if reuse else 0
+    result.bodies_cached = prepared.derived.cached
     result.pages, result.files = record.pages, record.files
     result.output = out
     result.written = True

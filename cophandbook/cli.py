@@ -170,8 +170,12 @@ def _build(args: argparse.Namespace) -> int:
               f"({seconds:.2f} s).")
         return EXIT_OK
     kept = (f", {result.files_kept} unchanged" if result.files_kept else "")
+    reused = [f"{count} {what}" for count, what in (
+        (result.pages_reused, "pages not rendered again"),
+        (result.bodies_cached, "bodies from the cache")) if count]
     print(f"Built {result.pages} pages ({result.files} files) into {where} in {seconds:.2f} s: "
-          f"{result.files_written} written{kept}.")
+          f"{result.files_written} written{kept}"
+          + (f" ({', '.join(reused)})" if reused else "") + ".")
     print(f"To browse it: python3 -m http.server --directory {where} 8000, "
           "then open http://127.0.0.1:8000/")
     return EXIT_OK

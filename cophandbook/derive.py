@@ -41,19 +41,35 @@ def all_items(handbook: Handbook) -> list[Item]:
             *handbook.sessions, *handbook.pages]
 
 
+class Bodies(dict[str, RenderedBody]):
+    """Rendered bodies by source rel, noting which ones are read while `reads` is a set:
+    a page whose bodies all read the same as last time is the same page (see reuse.py).
+    Read them with `[]`; `get` and iteration are not noted."""
+
+    reads: set[str] | None = None
+
+    def __getitem__(self, rel: str) -> RenderedBody:
+        if self.reads is not None:
+            self.reads.add(rel)
+        return super().__getitem__(rel)
+
+
 @dataclass(frozen=True)
 class Derived:
     """The handbook with its bodies rendered and its cross-references indexed."""
 
     handbook: Handbook
     urls: Urls
-    bodies: dict[str, RenderedBody]  # by source rel
+    bodies: Bodies  # by source rel
     page_paths: dict[str, str]  # source rel → site path
     # (skill, criterion, level) → exemplars assessed there, in ladder order
     cells: dict[tuple[str, str, str], list[Exemplar]] = field(default_factory=dict)
     # ("exercise" | "exemplar", skill, slug) → sessions that used it, in date order
     used_in: dict[tuple[str, str, str], list[Session]] = field(default_factory=dict)
-    body_keys: frozenset[str] = frozenset()  # the body cache entries this build used
+    # source rel → its body's cache key, which changes whenever the rendered body may
+    # (only with a body cache)
+    body_keys: dict[str, str] = field(default_factory=dict)
+    cached: int = 0  # bodies taken from the cache rather than rendered
 
     def body(self, source: Source) -> RenderedBody:
         return self.bodies[source.rel]
@@ -122,6 +138,7 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     items = all_items(handbook)
     page_paths = {item.source.rel: site_path_of(item) for item in items}
     context = _context_digest(handbook, urls, page_paths) if memo or cache else ""
+    cached = 0
     def render_one(item: Item) -> RenderedBody:
         rubric = handbook.rubric(item.skill) if isinstance(item, Exemplar) else None
 
@@ -147,26 +164,31 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         keys = [body_key(cache.code, context, i.source.rel, i.source.body, i.source.body_line)
                 for i in items]
 
-        def render_or_reuse(chunk: Sequence[tuple[Item, str]]) -> list[RenderedBody]:
+        def render_or_reuse(chunk: Sequence[tuple[Item, str]]
+                            ) -> list[tuple[RenderedBody, bool]]:
             bodies = []
             for item, key in chunk:
                 body = cache.get(key)
                 if body is None:
-                    body = render_one(item)
-                    cache.put(key, body)
-                bodies.append(body)
+                    cache.put(key, body := render_one(item))
+                    bodies.append((body, False))
+                else:
+                    bodies.append((body, True))
             return bodies
 
-        rendered = map_chunks(render_or_reuse, list(zip(items, keys, strict=True)), progress)
+        found = map_chunks(render_or_reuse, list(zip(items, keys, strict=True)), progress)
+        rendered = [body for body, _ in found]
+        cached = sum(hit for _, hit in found)
     else:
         rendered = map_chunks(lambda chunk: [render_one(i) for i in chunk], items, progress)
-    bodies: dict[str, RenderedBody] = {}
+    bodies = Bodies()
     for item, body in zip(items, rendered, strict=True):
         bodies[item.source.rel] = body
         _check_annotations(handbook, item, body, problems)
         _check_headings(item, body, problems)
-    derived = Derived(handbook, urls, bodies, page_paths,
-                      body_keys=frozenset(keys) if cache else frozenset())
+    derived = Derived(handbook, urls, bodies, page_paths, cached=cached,
+                      body_keys=({i.source.rel: key for i, key in zip(items, keys, strict=True)}
+                                 if cache else {}))
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
     for exemplar in handbook.exemplars:
         for criterion, level in derived.assessment(exemplar).items():

@@ -6,6 +6,9 @@ content of every file under content/ and templates/ and of the theme, every stat
 size and modification time: media can be large), the commit dates pages show, and the
 command line's base URL. Anything else that changed the output would have to change one of
 those first.
+
+Beside it, the frame: the same digest without content/, for pages kept from the previous
+build when only bodies they do not read changed (see reuse.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from cophandbook import __version__
@@ -49,10 +53,16 @@ Stamps = dict[str, tuple[int, int, str]]  # path → (size, mtime_ns, content di
 class _Digester:
     def __init__(self, known: Stamps, taken_ns: int) -> None:
         self.digest = hashlib.blake2b(digest_size=20)
+        self.frame = hashlib.blake2b(digest_size=20)
         self.known, self.taken_ns = known, taken_ns
         self.stamps: Stamps = {}
 
-    def add(self, base: Path, files: list[Path]) -> None:
+    def update(self, data: bytes, *, framed: bool = True) -> None:
+        self.digest.update(data)
+        if framed:
+            self.frame.update(data)
+
+    def add(self, base: Path, files: list[Path], *, framed: bool = True) -> None:
         for path in files:
             key = str(path)
             try:
@@ -66,24 +76,33 @@ class _Digester:
                 self.stamps[key] = (stat.st_size, stat.st_mtime_ns, content)
             except OSError:
                 content = "unreadable"
-            self.digest.update(f"{path.relative_to(base).as_posix()}\0{content}\0".encode())
+            self.update(f"{path.relative_to(base).as_posix()}\0{content}\0".encode(),
+                        framed=framed)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    digest: str  # of every input
+    frame: str  # of every input but content/
+    stamps: Stamps  # to pass as `known` next time
 
 
 def fingerprint(site: Path, theme: Path, base_url: str | None, dates: dict[str, dt.date],
-                known: Stamps | None = None, taken_ns: int = 0) -> tuple[str, Stamps]:
-    """The digest, and the stamps to pass as `known` next time (with the time they were
-    taken, `time.time_ns()` now), so unchanged files need not be read again."""
+                known: Stamps | None = None, taken_ns: int = 0) -> Fingerprint:
+    """Digests of the inputs. Files whose stamps are `known` (taken at `taken_ns`, from
+    `time.time_ns()`) and have not changed are not read again."""
     digester = _Digester(known or {}, taken_ns)
-    digester.digest.update(f"cophandbook {__version__}\0base_url {base_url}\0".encode())
+    digester.update(f"cophandbook {__version__}\0base_url {base_url}\0".encode())
     digester.add(PACKAGE, [p for p in _walk(PACKAGE) if p.suffix in (".py", ".js")])
     digester.add(theme, _walk(theme))
     digester.add(site, [site / "handbook.yml"])
     for name in _BY_CONTENT:
-        digester.add(site, _walk(site / name))
+        digester.add(site, _walk(site / name), framed=name != "content")
     for name in _BY_STAMP:
         for path in _walk(site / name):
             stat = path.stat()
-            digester.digest.update(f"{path.relative_to(site).as_posix()}\0{stat.st_size}\0"
-                                   f"{stat.st_mtime_ns}\0".encode())
-    digester.digest.update(repr(sorted(dates.items())).encode())
-    return digester.digest.hexdigest(), digester.stamps
+            digester.update(f"{path.relative_to(site).as_posix()}\0{stat.st_size}\0"
+                            f"{stat.st_mtime_ns}\0".encode())
+    digester.update(repr(sorted(dates.items())).encode())
+    return Fingerprint(digester.digest.hexdigest(), digester.frame.hexdigest(),
+                       digester.stamps)

@@ -61,7 +61,7 @@ class Source:
 
     path: Path
     rel: str  # POSIX path relative to content/, e.g. "skills/x/exemplars/y.md"
-    body: str
+    body: str = field(repr=False)  # read through Derived.body (see reuse.py), not repr
     body_line: int
     updated: dt.date | None = None  # when the file last changed, from git
 
@@ -182,7 +182,8 @@ class Handbook:
     exercises: tuple[Exercise, ...]
     sessions: tuple[Session, ...]
     pages: tuple[Page, ...]
-    _index: dict[tuple[str, str, str], object] = field(default_factory=dict, compare=False)
+    _index: dict[tuple[str, str, str], object] = field(default_factory=dict, compare=False,
+                                                       repr=False)
 
     def __post_init__(self) -> None:
         index = self._index

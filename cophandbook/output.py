@@ -39,6 +39,8 @@ class Record:
     # fingerprint reads only the files whose size or time changed.
     stamps: dict[str, list[object]] = field(default_factory=dict)
     stamped_ns: int = 0
+    # Each page's inputs, to keep it next time if they are the same (see reuse.py).
+    inputs: dict[str, list[object]] = field(default_factory=dict)
 
 
 def read_record(out: Path) -> Record | None:
@@ -87,10 +89,12 @@ def check_output_folder(site: Path, out: Path) -> None:
 
 
 def _inside(root: Path, rel: str) -> Path:
-    target = (root / rel).resolve()
-    if root.resolve() not in target.parents:
+    """`root/rel`, refusing any `rel` that could lead out of it. Checking the words is
+    enough: the staging folder is new and holds no links but those cophandbook made."""
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
         raise OutputError(f"refusing to write outside the output folder: {rel}")
-    return target
+    return root.joinpath(*parts)
 
 
 class Staging:
@@ -118,6 +122,20 @@ class Staging:
             return digest, False
         target.write_bytes(data)
         return digest, True
+
+    def keep(self, rel: str) -> tuple[str, bool] | None:
+        """Link the previous output's `rel` into the new one unchanged: what `put()` would
+        have returned, or None when it is not there as the previous build left it."""
+        digest = self.old.digests.get(rel)
+        if digest is None:
+            return None
+        target = _inside(self.root, rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(self.out / rel, target)
+        except OSError:
+            return None
+        return digest, False
 
     def publish(self, static: tuple[StaticFile, ...], record: Record,
                 finish: Callable[[Path], None] | None = None) -> int:

@@ -14,7 +14,8 @@ from cophandbook import __version__
 from cophandbook.derive import Derived
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location, Severity
 from cophandbook.parallel import MIN_ITEMS, map_chunks
-from cophandbook.routes import Plan, Route
+from cophandbook.reuse import Reuse, page_digest
+from cophandbook.routes import Later, Plan, Route
 from cophandbook.urls import Urls
 
 
@@ -39,10 +40,13 @@ def _template_location(exc: Exception, env: Environment) -> Location | None:
 
 def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics,
            progress: Callable[[int], None] | None = None,
-           sink: Callable[[str, bytes], Any] | None = None) -> dict[str, Any]:
+           sink: Callable[[str, bytes], Any] | None = None,
+           reuse: Reuse | None = None) -> dict[str, Any]:
     """Every route's page, rendered on every core: output path → its bytes or, with a
     `sink`, what `sink(path, bytes)` returned (it runs in the workers, so pages need not
-    travel back: see output.Staging.put). `progress` hears how many pages are done."""
+    travel back: see output.Staging.put). `progress` hears how many pages are done.
+    With `reuse`, a page whose inputs are unchanged is kept rather than rendered (its
+    value is what `reuse.keep` returned), and `reuse.inputs` gets every page's inputs."""
     handbook = derived.handbook
     urls = derived.urls
     shared: dict[str, Any] = {
@@ -56,12 +60,14 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
         "routes": plan.routes,
     }
     def render_one(route: Route) -> tuple[str, bytes | Diagnostic]:
-        context = {**shared, **route.context, "page_path": route.site_path,
-                   "title": route.title, "source": route.source,
-                   "edit_url": edit_url(derived, route),
-                   "updated": route.source.updated if route.source else None}
         output = Urls.output_file(route.site_path)
         try:
+            views = {name: value() if isinstance(value, Later) else value
+                     for name, value in route.context.items()}
+            context = {**shared, **views, "page_path": route.site_path,
+                       "title": route.title, "source": route.source,
+                       "edit_url": edit_url(derived, route),
+                       "updated": route.source.updated if route.source else None}
             html = env.get_template(route.template).render(context)
         except (TemplateError, LookupError, TypeError, ValueError, AttributeError) as exc:
             return output, Diagnostic(
@@ -77,18 +83,48 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
         for name in {route.template for route in plan.routes} | {"base.html", "macros.html"}:
             with contextlib.suppress(TemplateError):
                 env.get_template(name)
-    def render_chunk(chunk: Sequence[Route]) -> list[tuple[str, object]]:
-        results: list[tuple[str, object]] = []
+    bodies, keys = derived.bodies, derived.body_keys
+
+    def render_chunk(chunk: Sequence[Route]) -> list[tuple[str, object, list[object] | None]]:
+        results: list[tuple[str, object, list[object] | None]] = []
         for route in chunk:
-            output, page = render_one(route)
+            if reuse:
+                bodies.reads = set()
+            try:
+                output, page = render_one(route)
+            finally:
+                reads, bodies.reads = bodies.reads, None
+            inputs = None
+            if reuse and reads is not None:
+                inputs = [page_digest(reuse.site, output, reads, keys), sorted(reads)]
             results.append((output, sink(output, page) if sink and isinstance(page, bytes)
-                            else page))
+                            else page, inputs))
         return results
 
     done: dict[str, Any] = {}
-    for output, result in map_chunks(render_chunk, plan.routes, progress):
+    routes: Sequence[Route] = plan.routes
+    if reuse:
+        routes = []
+        for route in plan.routes:
+            output = Urls.output_file(route.site_path)
+            kept = reuse.keep(output) if reuse.unchanged(output, keys) else None
+            if kept is None:
+                routes.append(route)
+            else:
+                done[output] = kept
+                reuse.inputs[output] = reuse.previous[output]
+    kept = len(done)
+    if reuse:
+        reuse.kept = kept
+    if progress and kept:
+        progress(kept)
+    rendered = map_chunks(render_chunk, routes,
+                          (lambda count: progress(kept + count)) if progress else None)
+    for output, result, inputs in rendered:
         if isinstance(result, Diagnostic):
             problems.items.append(result)
         else:
             done[output] = result
+            if reuse and inputs:
+                reuse.inputs[output] = inputs
     return done

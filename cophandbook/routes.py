@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,23 @@ from cophandbook.model import INTRO_SOURCES, Source
 from cophandbook.urls import SEARCH_DIR, Urls
 
 STATIC_DIR = "static"
+
+
+@dataclass(frozen=True)
+class Later:
+    """A view computed when its page is rendered rather than when pages are planned, so the
+    bodies it reads are noted as that page's (see reuse.py), and so a page kept from the
+    previous build costs nothing to plan."""
+
+    make: Callable[..., Any]
+    args: tuple[Any, ...]
+
+    def __call__(self) -> Any:
+        return self.make(*self.args)
+
+
+def later(make: Callable[..., Any], *args: Any) -> Later:
+    return Later(make, args)
 
 
 @dataclass(frozen=True)
@@ -61,11 +79,11 @@ def _page_routes(derived: Derived) -> list[Route]:
         if rubric is None:
             continue
         add(Urls.skill(skill.id), "skill.html", skill.title, skill.source, skill=skill,
-            rubric=rubric, rungs=views.ladder(derived, rubric))
+            rubric=rubric, rungs=later(views.ladder, derived, rubric))
         add(Urls.rubric(skill.id), "rubric.html", rubric.title, rubric.source, skill=skill,
-            rubric=rubric, rows=views.matrix(derived, rubric))
+            rubric=rubric, rows=later(views.matrix, derived, rubric))
         for level in handbook.settings.levels:
-            view = views.level_view(derived, rubric, level)
+            view = later(views.level_view, derived, rubric, level)
             add(Urls.level(skill.id, level.id), "level.html", f"{skill.title}: {level.name}",
                 skill=skill, rubric=rubric, view=view)
             add(Urls.level_pack(skill.id, level.id), "pack.html",
@@ -73,20 +91,22 @@ def _page_routes(derived: Derived) -> list[Route]:
         for crit in rubric.criteria:
             add(Urls.criterion(skill.id, crit.id), "criterion.html", f"{skill.title}: {crit.name}",
                 skill=skill, rubric=rubric, criterion=crit,
-                steps=views.climb(derived, rubric, crit),
-                exercises=views.exercises_for_criterion(derived, skill.id, crit.id))
+                steps=later(views.climb, derived, rubric, crit),
+                exercises=later(views.exercises_for_criterion, derived, skill.id, crit.id))
         for exemplar in handbook.exemplars_of(skill.id):
             add(Urls.exemplar(exemplar), "exemplar.html", exemplar.title, exemplar.source,
                 skill=skill, rubric=rubric, exemplar=exemplar,
                 level=handbook.settings.level(exemplar.level),
-                assessment=views.assessment(derived, exemplar),
-                sessions=views.sessions_using(derived, "exemplar", skill.id, exemplar.slug))
+                assessment=later(views.assessment, derived, exemplar),
+                sessions=later(views.sessions_using, derived, "exemplar", skill.id,
+                               exemplar.slug))
         for exercise in handbook.exercises_of(skill.id):
             add(Urls.exercise(exercise), "exercise.html", exercise.title, exercise.source,
                 skill=skill, rubric=rubric, exercise=exercise,
-                sessions=views.sessions_using(derived, "exercise", skill.id, exercise.slug))
-    add("exercises/", "exercises.html", "Exercises", groups=views.catalog(derived))
-    add("sessions/", "sessions.html", "Sessions", months=views.timeline(derived))
+                sessions=later(views.sessions_using, derived, "exercise", skill.id,
+                               exercise.slug))
+    add("exercises/", "exercises.html", "Exercises", groups=later(views.catalog, derived))
+    add("sessions/", "sessions.html", "Sessions", months=later(views.timeline, derived))
     add("sessions/feed.xml", "feed.xml", "Sessions feed")
     for session in handbook.sessions:
         add(Urls.session(session), "session.html", session.title, session.source, session=session,
@@ -96,7 +116,7 @@ def _page_routes(derived: Derived) -> list[Route]:
     add("feedback/", "feedback.html", "Recurring feedback", themes=themes)
     for theme in themes:
         add(Urls.theme(theme.theme.id), "theme.html", theme.theme.name, view=theme)
-    add("coverage/", "coverage.html", "Coverage", skills=views.coverage(derived))
+    add("coverage/", "coverage.html", "Coverage", skills=later(views.coverage, derived))
     guides = handbook.guides()
     intro_guides = handbook.intro("guides/index.md")
     if guides or intro_guides:
@@ -106,7 +126,7 @@ def _page_routes(derived: Derived) -> list[Route]:
     for page in guides:
         add(Urls.page(page), "page.html", page.title, page.source, page=page)
     if handbook.settings.search:
-        add("search/", "search.html", "Search", filters=views.search_filters(derived))
+        add("search/", "search.html", "Search", filters=later(views.search_filters, derived))
     add("404.html", "404.html", "Page not found")
     add("sitemap.xml", "sitemap.xml", "Sitemap")
     return routes

@@ -16,7 +16,7 @@ import cophandbook
 import cophandbook.fingerprint
 from cophandbook.build import build
 from cophandbook.output import MARKER
-from tests.conftest import EXERCISE, RUBRIC, SETTINGS, write_files
+from tests.conftest import EXEMPLAR, EXERCISE, NOVICE_EXEMPLAR, RUBRIC, SETTINGS, write_files
 
 EXEMPLAR_FILE = "content/skills/toasts/exemplars/wedding-toast.md"
 
@@ -63,6 +63,21 @@ CHANGES = {
                                                    "title: Two-minute ladder")},
     "handbook.yml": {"handbook.yml": SETTINGS.replace("title: Test Circle", "title: Circle")},
     "a static file": {"static/notes.txt": "new"},
+    # Bodies: pages that show them are rendered again, the others kept as they were.
+    "an exemplar's body": {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"},
+    "an annotated passage": {EXEMPLAR_FILE: EXEMPLAR.replace("at a bus stop in the rain",
+                                                             "on a night train")},
+    "an annotation's note": {EXEMPLAR_FILE: EXEMPLAR.replace("Opens with a concrete scene.",
+                                                             "Starts inside a scene.")},
+    # ...which moves an exemplar without criteria of its own on the rubric.
+    "an annotation's criterion": {"content/skills/toasts/exemplars/first-toast.md":
+                                  NOVICE_EXEMPLAR.replace("::: annotation delivery",
+                                                          "::: annotation structure")},
+    "an exemplar's title": {EXEMPLAR_FILE: EXEMPLAR.replace("title: Wedding toast",
+                                                            "title: Toast at a wedding")},
+    "a new exemplar": {"content/skills/toasts/exemplars/another.md":
+                       EXEMPLAR.replace("Wedding toast", "Another toast")},
+    "a deleted exemplar": {"content/skills/toasts/exemplars/first-toast.md": None},
 }
 
 
@@ -77,6 +92,34 @@ def test_any_change_rebuilds_to_exactly_what_a_clean_build_gives(make_site, tmp_
     clean = tmp_path / "clean"
     assert build(site, clean).written
     assert digests(site / "_site") == digests(clean)
+
+
+def test_an_edit_to_one_body_renders_again_only_the_pages_that_show_it(make_site,
+                                                                      monkeypatch):
+    import jinja2
+    site = make_site()
+    rendered: list[str] = []
+    original = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *a, **kw: rendered.append(
+        a[0]["page_path"]) or original(self, *a, **kw))
+    first = build(site)
+    assert first.written and first.pages_reused == 0
+    every = len(rendered)  # pages, the feed and the sitemap
+    rendered.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
+    again = build(site)
+    assert again.written
+    # Its own page, its level's pack, and the climbs quoting its annotations.
+    assert "skills/toasts/exemplars/wedding-toast/" in rendered
+    assert "skills/toasts/levels/competent/pack/" in rendered
+    assert len(rendered) <= 6 < every
+    assert again.pages_reused == every - len(rendered)
+    assert "skills/toasts/exercises/one-minute-ladder/" not in rendered
+    # A front matter change can show anywhere: every page is rendered again.
+    rendered.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("Sam R.", "Sam Rivers")})
+    assert build(site).pages_reused == 0
+    assert len(rendered) == every
 
 
 def test_a_new_cophandbook_version_rebuilds(make_site, monkeypatch):
