@@ -62,12 +62,13 @@ def _to_json(body: RenderedBody) -> bytes:
 
 def _from_json(raw: bytes) -> RenderedBody:
     data = json.loads(zlib.decompress(raw))
+    # Types are not checked one by one: an entry is only read back by the version that
+    # wrote it (the key holds cophandbook's code), and a damaged one fails to decompress.
     return RenderedBody(
         str(data["html"]),
-        tuple(Heading(int(a), str(b), str(c), int(d)) for a, b, c, d in data["headings"]),
-        tuple(Annotation(str(a), str(b), str(c), str(d), int(e))
-              for a, b, c, d, e in data["annotations"]),
-        tuple(Link(str(a), int(b), int(c), bool(d)) for a, b, c, d in data["links"]),
+        tuple(map(Heading._make, data["headings"])),
+        tuple(map(Annotation._make, data["annotations"])),
+        tuple(map(Link._make, data["links"])),
     )
 
 

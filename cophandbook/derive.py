@@ -164,21 +164,22 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         keys = [body_key(cache.code, context, i.source.rel, i.source.body, i.source.body_line)
                 for i in items]
 
-        def render_or_reuse(chunk: Sequence[tuple[Item, str]]
-                            ) -> list[tuple[RenderedBody, bool]]:
+        # Cached bodies are read here: sending them back from workers costs more.
+        found = [cache.get(key) for key in keys]
+        missing = [(item, key) for item, key, body in zip(items, keys, found, strict=True)
+                   if body is None]
+        cached = len(items) - len(missing)
+
+        def render_and_keep(chunk: Sequence[tuple[Item, str]]) -> list[RenderedBody]:
             bodies = []
             for item, key in chunk:
-                body = cache.get(key)
-                if body is None:
-                    cache.put(key, body := render_one(item))
-                    bodies.append((body, False))
-                else:
-                    bodies.append((body, True))
+                cache.put(key, body := render_one(item))
+                bodies.append(body)
             return bodies
 
-        found = map_chunks(render_or_reuse, list(zip(items, keys, strict=True)), progress)
-        rendered = [body for body, _ in found]
-        cached = sum(hit for _, hit in found)
+        fresh = iter(map_chunks(render_and_keep, missing,
+                                (lambda done: progress(cached + done)) if progress else None))
+        rendered = [body if body is not None else next(fresh) for body in found]
     else:
         rendered = map_chunks(lambda chunk: [render_one(i) for i in chunk], items, progress)
     bodies = Bodies()

@@ -12,7 +12,7 @@ import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -30,24 +30,22 @@ CALLOUTS = {"tip": "Tip", "warning": "Warning", "safety": "Safety"}
 ANNOTATION = "annotation"
 
 
-@dataclass(frozen=True)
-class Heading:
+# Plain tuples: a large site builds hundreds of thousands of these, from the body cache.
+class Heading(NamedTuple):
     level: int
     text: str
     id: str
     line: int  # 0-based line within the body
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     href: str  # as written in the source
     line: int  # file line of the link's target
     col: int  # 1-based column of the target on that line
     image: bool = False
 
 
-@dataclass(frozen=True)
-class Annotation:
+class Annotation(NamedTuple):
     criterion: str  # "" when the opening line names none
     anchor: str
     note_html: str

@@ -1,11 +1,15 @@
-"""Stage 5: write everything to a staging folder beside the output, then swap it in.
+"""Stage 5: write the output so that a failed build leaves the previous one as it was.
 
-The previous output is only touched once the new one is complete on disk, so a failed
-build leaves it byte-identical.
+A first build writes everything to a staging folder beside the output and swaps it in. A
+rebuild over an output this version wrote (and without a search index to rebuild) stages
+only the pages that changed, then updates the output in place: every problem a build can
+report is found before that, and while the update runs the marker says the output is
+incomplete, so an update cut short is redone in full by the next build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -41,6 +45,7 @@ class Record:
     stamped_ns: int = 0
     # Each page's inputs, to keep it next time if they are the same (see reuse.py).
     inputs: dict[str, list[object]] = field(default_factory=dict)
+    static: list[str] = field(default_factory=list)  # the static files' output paths
 
 
 def read_record(out: Path) -> Record | None:
@@ -56,9 +61,7 @@ def restamp(out: Path, record: Record, stamps: dict[str, list[object]],
     """Keep fresher input stamps in the marker of an output that is otherwise unchanged, so
     files that were too new to trust last time need not be read again next time."""
     record.stamps, record.stamped_ns = stamps, stamped_ns
-    partial = out / f"{MARKER}.partial"
-    partial.write_text(json.dumps(record.__dict__, sort_keys=True), encoding="utf-8")
-    os.replace(partial, out / MARKER)
+    _write_marker(out, record)
 
 
 def _digest(data: bytes) -> str:
@@ -98,11 +101,15 @@ def _inside(root: Path, rel: str) -> Path:
 
 
 class Staging:
-    """A new output written beside the old one (`.<out>.staging`) and swapped in whole by
+    """A new output written beside the old one (`.<out>.staging`) and put in its place by
     `publish()`; `discard()` leaves the old output as it was. `put()` needs nothing but this
-    object, so forked workers write their pages themselves."""
+    object, so forked workers write their pages themselves.
 
-    def __init__(self, out: Path) -> None:
+    With `in_place` and an output this version wrote, only changed files are staged and
+    `publish()` moves them into the output (see the module's notes); otherwise the staging
+    folder holds the whole new output, unchanged pages hard-linked from the old one."""
+
+    def __init__(self, out: Path, *, in_place: bool = False) -> None:
         self.out = out.resolve()
         self.root = self.out.with_name(f".{self.out.name}.staging")
         self.previous = self.out.with_name(f".{self.out.name}.previous")
@@ -110,25 +117,33 @@ class Staging:
             if leftover.exists():
                 shutil.rmtree(leftover)
         self.root.mkdir(parents=True)
-        self.old = read_record(self.out) or Record()
+        old = read_record(self.out)
+        self.old = old or Record()
+        self.in_place = in_place and old is not None and bool(old.fingerprint)
 
     def put(self, rel: str, data: bytes) -> tuple[str, bool]:
         """Write one file: (its digest, True if written, False if it was the same as the
-        previous output's file and is hard-linked from it instead)."""
+        previous output's file and is kept, or hard-linked, from it instead)."""
         target = _inside(self.root, rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
         digest = _digest(data)
-        if self.old.digests.get(rel) == digest and _link(self.out / rel, target, len(data)):
-            return digest, False
+        if self.old.digests.get(rel) == digest:
+            if self.in_place and _same_size(self.out / rel, len(data)):
+                return digest, False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not self.in_place and _link(self.out / rel, target, len(data)):
+                return digest, False
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return digest, True
 
     def keep(self, rel: str) -> tuple[str, bool] | None:
-        """Link the previous output's `rel` into the new one unchanged: what `put()` would
-        have returned, or None when it is not there as the previous build left it."""
+        """Keep the previous output's `rel` unchanged: what `put()` would have returned, or
+        None when it is not there any more."""
         digest = self.old.digests.get(rel)
         if digest is None:
             return None
+        if self.in_place:
+            return (digest, False) if (self.out / rel).is_file() else None
         target = _inside(self.root, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -137,10 +152,41 @@ class Staging:
             return None
         return digest, False
 
+    def _update_in_place(self, static: tuple[StaticFile, ...], record: Record) -> int:
+        _write_marker(self.out, Record())  # incomplete until the last line
+        before = set(self.old.digests) | set(self.old.static)
+        for rel in sorted(before - set(record.digests) - set(record.static)):
+            gone = _inside(self.out, rel)
+            with contextlib.suppress(FileNotFoundError):
+                gone.unlink()
+            _remove_empty_folders(gone.parent, self.out)
+        for root, _, names in os.walk(self.root):
+            for name in names:
+                staged = Path(root, name)
+                target = self.out / staged.relative_to(self.root)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target)
+        copied = 0
+        for item in static:
+            target = _inside(self.out, item.site_path)
+            if _same_stamp(item.path, target):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.partial")
+            shutil.copy2(item.path, partial)
+            os.replace(partial, target)
+            copied += 1
+        shutil.rmtree(self.root)
+        _write_marker(self.out, record)
+        return copied
+
     def publish(self, static: tuple[StaticFile, ...], record: Record,
                 finish: Callable[[Path], None] | None = None) -> int:
         """Copy the static files, run `finish` on the complete folder (the search index
         reads the written pages), then swap it in; the number of static files copied."""
+        record.static = sorted(item.site_path for item in static)
+        if self.in_place and finish is None:
+            return self._update_in_place(static, record)
         try:
             for item in static:
                 target = _inside(self.root, item.site_path)
@@ -148,8 +194,7 @@ class Staging:
                 shutil.copyfile(item.path, target)
             if finish is not None:
                 finish(self.root)
-            (self.root / MARKER).write_text(json.dumps(record.__dict__, sort_keys=True),
-                                            encoding="utf-8")
+            _write_marker(self.root, record)
         except BaseException:
             self.discard()
             raise
@@ -180,6 +225,37 @@ def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
         staging.discard()
         raise
     return Published(written + staging.publish(static, record, finish), unchanged)
+
+
+def _write_marker(folder: Path, record: Record) -> None:
+    partial = folder / f"{MARKER}.partial"
+    partial.write_text(json.dumps(record.__dict__, sort_keys=True), encoding="utf-8")
+    os.replace(partial, folder / MARKER)
+
+
+def _same_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
+
+
+def _same_stamp(source: Path, copy: Path) -> bool:
+    """A static file copied by an earlier build (copies keep the source's time)."""
+    try:
+        a, b = source.stat(), copy.stat()
+    except OSError:
+        return False
+    return (a.st_size, a.st_mtime_ns) == (b.st_size, b.st_mtime_ns)
+
+
+def _remove_empty_folders(folder: Path, root: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or gone): the folders above are not empty either
+            return
+        folder = folder.parent
 
 
 def _link(source: Path, target: Path, size: int) -> bool:

@@ -10,12 +10,16 @@ from cophandbook.urls import Urls
 
 
 def is_external(href: str) -> bool:
+    if ":" not in href:  # no scheme: the common case, without parsing (large sites check
+        return href.startswith("//")  # a hundred thousand links)
     parts = urlsplit(href)
     return bool(parts.scheme) or href.startswith("//")
 
 
 def split_md_link(href: str, from_rel: str) -> tuple[str, str] | None:
     """(content path of the target, fragment) for a relative link to a .md file, else None."""
+    if ".md" not in href and "%" not in href:
+        return None
     if is_external(href) or href.startswith(("/", "#")):
         return None
     parts = urlsplit(href)

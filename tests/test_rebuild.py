@@ -122,6 +122,51 @@ def test_an_edit_to_one_body_renders_again_only_the_pages_that_show_it(make_site
     assert len(rendered) == every
 
 
+def test_a_rebuild_updates_the_output_in_place(make_site, tmp_path):
+    site = make_site({"static/notes.txt": "old", "static/media/clip.txt": "clip"})
+    assert build(site).written
+    before = inodes(site / "_site")
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n",
+                       "content/skills/toasts/exemplars/first-toast.md": None,
+                       "static/notes.txt": "new", "static/media/clip.txt": None})
+    result = build(site)
+    assert result.written
+    after = inodes(site / "_site")
+    assert after["exercises/index.html"] == before["exercises/index.html"]  # not touched
+    assert "skills/toasts/exemplars/first-toast/index.html" not in after
+    assert not (site / "_site/skills/toasts/exemplars/first-toast").exists()  # nor its folder
+    assert not (site / "_site/media").exists()
+    assert (site / "_site/notes.txt").read_text() == "new"
+    clean = tmp_path / "clean"
+    assert build(site, clean).written
+    assert digests(site / "_site") == digests(clean)
+
+
+def test_an_update_cut_short_is_redone_in_full(make_site, tmp_path, monkeypatch):
+    import cophandbook.output
+    site = make_site()
+    assert build(site).written
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("Raise your glasses.", "Cheers.")})
+    real_replace = os.replace
+
+    def disk_full(source, target):
+        if str(target).endswith("wedding-toast/index.html"):
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(cophandbook.output.os, "replace", disk_full)
+    failed = build(site)
+    assert not failed.written
+    [problem] = failed.problems.errors
+    assert problem.code == "output-folder" and "No space left" in problem.message
+    monkeypatch.setattr(cophandbook.output.os, "replace", real_replace)
+    again = build(site)
+    assert again.written and not again.unchanged and again.pages_reused == 0
+    clean = tmp_path / "clean"
+    assert build(site, clean).written
+    assert digests(site / "_site") == digests(clean)
+
+
 def test_a_new_cophandbook_version_rebuilds(make_site, monkeypatch):
     site = make_site()
     assert build(site).written
