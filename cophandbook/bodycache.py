@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import zlib
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from cophandbook.markdown import Annotation, Heading, Link, RenderedBody
@@ -35,6 +34,9 @@ def default_folder(site: Path) -> Path:
 def _code_digest() -> str:
     """cophandbook's code and the Markdown libraries' versions: a new release of either may
     render the same text differently."""
+    # Imported here: importlib.metadata costs a build with nothing to do a tenth of its time.
+    from importlib.metadata import PackageNotFoundError, version
+
     digest = hashlib.blake2b(digest_size=16)
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.read_bytes())

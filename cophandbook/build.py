@@ -108,7 +108,7 @@ class BuildResult:
     written: bool = False
     unchanged: bool = False  # nothing changed since the output was built: nothing written
     files_written: int = 0
-    files_kept: int = 0  # pages identical to the previous output's, not written again
+    files_kept: int = 0  # files identical to the previous output's, not written again
     pages_reused: int = 0  # pages kept from the previous output without rendering them
     bodies_cached: int = 0  # Markdown bodies taken from the cache rather than rendered
 
@@ -211,7 +211,8 @@ def _build(site: Path, out: Path | None, base_url: str | None,
         raise
     cache.keep_only(set(prepared.derived.body_keys.values()))
     written = sum(1 for _, fresh in pages.values() if fresh)
-    result.files_written, result.files_kept = written + copied, len(pages) - written
+    result.files_written = written + copied
+    result.files_kept = len(pages) - written + len(prepared.plan.static) - copied
     result.pages_reused = reuse.kept if reuse else 0
     result.bodies_cached = prepared.derived.cached
     result.pages, result.files = record.pages, record.files

@@ -25,7 +25,6 @@ from cophandbook.report import (
     text_report,
 )
 from cophandbook.scaffold import ITEM_KINDS, NewItem, ScaffoldError, create_item
-from cophandbook.serve.preview import run as run_preview
 from cophandbook.starter import create_site, default_title
 from cophandbook.views import coverage
 
@@ -280,6 +279,9 @@ def _serve(args: argparse.Namespace) -> int:
     _require_folder(args.site)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
+    # Imported here so that other commands do not pay for the server's imports.
+    from cophandbook.serve.preview import run as run_preview
+
     return run_preview(args.site, args.host, args.port, args.open)
 
 

@@ -191,7 +191,7 @@ class Staging:
             for item in static:
                 target = _inside(self.root, item.site_path)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(item.path, target)
+                shutil.copy2(item.path, target)  # its time too: see _same_stamp
             if finish is not None:
                 finish(self.root)
             _write_marker(self.root, record)

@@ -11,6 +11,28 @@ def test_build_command_prints_where_and_how(make_site, capsys):
     assert "_site" in out and "http.server" in out
 
 
+def test_the_build_summary_says_what_was_written_kept_and_cached(make_site, capsys):
+    import re
+    site = make_site()
+    assert main(["build", str(site)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    match = re.fullmatch(r"Built (\d+) pages \((\d+) files\) into .* in [\d.]+ s: "
+                         r"(\d+) written\.", first)
+    assert match and match[2] == match[3]  # a first build writes every file
+    exemplar = site / "content/skills/toasts/exemplars/wedding-toast.md"
+    exemplar.write_text(exemplar.read_text() + "\nOne more line.\n")
+    assert main(["build", str(site)]) == 0
+    again = capsys.readouterr().out.splitlines()[0]
+    match = re.fullmatch(r"Built (\d+) pages \((\d+) files\) into .* in [\d.]+ s: "
+                         r"(\d+) written, (\d+) unchanged \((\d+) pages not rendered again, "
+                         r"(\d+) bodies from the cache\)\.", again)
+    assert match, again
+    files, written, unchanged, kept, cached = map(int, match.groups()[1:])
+    assert 0 < written < 10 and written + unchanged == files and kept > 10 and cached > 5
+    assert main(["build", str(site)]) == 0
+    assert capsys.readouterr().out.startswith("Nothing changed: the ")
+
+
 def test_errors_are_listed_with_file_line_and_exit_1(make_site, capsys):
     site = make_site({"content/skills/toasts/exemplars/x.md":
                       "---\ntitle: X\nlevel: novize\n---\n",
