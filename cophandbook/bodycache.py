@@ -16,9 +16,9 @@ import os
 import zlib
 from pathlib import Path
 
-from cophandbook.markdown import Annotation, Heading, Link, RenderedBody
+from cophandbook.markdown import Annotation, Heading, Link, Mark, Outline, RenderedBody
 
-FORMAT = 1
+FORMAT = 2
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -53,25 +53,35 @@ def body_key(code: str, context: str, rel: str, body: str, body_line: int) -> st
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
 
-def _to_json(body: RenderedBody) -> bytes:
-    data = {"html": body.html,
-            "headings": [[h.level, h.text, h.id, h.line] for h in body.headings],
-            "annotations": [[a.criterion, a.anchor, a.note_html, a.passage_html, a.line]
-                            for a in body.annotations],
-            "links": [[k.href, k.line, k.col, k.image] for k in body.links]}
-    return zlib.compress(json.dumps(data).encode(), 1)
+# An entry is two compressed JSON parts: the outline (headings, annotation marks, links),
+# which every build reads, then the HTML, read only for the pages being rendered. A 4-byte
+# length before the outline says where the HTML starts.
+def _encode(body: RenderedBody) -> bytes:
+    outline = body.outline()
+    head = zlib.compress(json.dumps([outline.headings, outline.marks, outline.links]).encode(), 1)
+    texts = [body.html, [[a.note_html, a.passage_html] for a in body.annotations]]
+    return len(head).to_bytes(4, "big") + head + zlib.compress(json.dumps(texts).encode(), 1)
 
 
-def _from_json(raw: bytes) -> RenderedBody:
-    data = json.loads(zlib.decompress(raw))
+def _outline(raw: bytes) -> Outline:
+    size = int.from_bytes(raw[:4], "big")
+    headings, marks, links = json.loads(zlib.decompress(raw[4:4 + size]))
     # Types are not checked one by one: an entry is only read back by the version that
     # wrote it (the key holds cophandbook's code), and a damaged one fails to decompress.
+    return Outline(tuple(map(Heading._make, headings)), tuple(map(Mark._make, marks)),
+                   tuple(map(Link._make, links)))
+
+
+def _decode(raw: bytes) -> RenderedBody:
+    outline = _outline(raw)
+    html, notes = json.loads(zlib.decompress(raw[4 + int.from_bytes(raw[:4], "big"):]))
+    if len(notes) != len(outline.marks):
+        raise ValueError("annotations do not match")
     return RenderedBody(
-        str(data["html"]),
-        tuple(map(Heading._make, data["headings"])),
-        tuple(map(Annotation._make, data["annotations"])),
-        tuple(map(Link._make, data["links"])),
-    )
+        str(html), outline.headings,
+        tuple(Annotation(m.criterion, m.anchor, note, passage, m.line)
+              for m, (note, passage) in zip(outline.marks, notes, strict=True)),
+        outline.links)
 
 
 class BodyCache:
@@ -80,23 +90,33 @@ class BodyCache:
         self.code = _code_digest()
 
     def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.json.z"
+        return self.folder / key[:2] / f"{key}.z"
 
     def get(self, key: str) -> RenderedBody | None:
         try:
-            return _from_json(self._path(key).read_bytes())
+            return _decode(self._path(key).read_bytes())
         except (OSError, ValueError, KeyError, TypeError, zlib.error):
             return None  # missing or unreadable: render it again
 
-    def put(self, key: str, body: RenderedBody) -> None:
+    def get_outline(self, key: str) -> Outline | None:
+        try:
+            with self._path(key).open("rb") as file:
+                size = int.from_bytes(file.read(4), "big")
+                return _outline(size.to_bytes(4, "big") + file.read(size))
+        except (OSError, ValueError, KeyError, TypeError, zlib.error):
+            return None
+
+    def put(self, key: str, body: RenderedBody) -> bool:
+        """Keep `body`; False if the cache cannot be written (that only costs time)."""
         path = self._path(key)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(_to_json(body))
+            partial.write_bytes(_encode(body))
             os.replace(partial, path)
         except OSError:
-            pass  # a cache that cannot be written only costs time
+            return False
+        return True
 
     def keep_only(self, keys: set[str]) -> None:
         """Remove the entries this build did not use (after a build that succeeded)."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from cophandbook.bodycache import BodyCache, body_key
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
-from cophandbook.markdown import RenderedBody, render_markdown
+from cophandbook.markdown import Outline, RenderedBody, render_markdown
 from cophandbook.memo import Memo
 from cophandbook.model import Exemplar, Exercise, Handbook, Page, Rubric, Session, Skill, Source
 from cophandbook.parallel import map_chunks
@@ -41,17 +41,39 @@ def all_items(handbook: Handbook) -> list[Item]:
             *handbook.sessions, *handbook.pages]
 
 
-class Bodies(dict[str, RenderedBody]):
-    """Rendered bodies by source rel, noting which ones are read while `reads` is a set:
-    a page whose bodies all read the same as last time is the same page (see reuse.py).
-    Read them with `[]`; `get` and iteration are not noted."""
+class Bodies:
+    """Rendered bodies by source rel. With a body cache only their outlines stay in memory
+    and a body's HTML is read back from the cache when a page shows it: a large handbook's
+    bodies, held by the build and by every worker, would take far more memory than the
+    rest of it. Reads are noted while `reads` is a set: a page whose bodies all read the
+    same as last time is the same page (see reuse.py)."""
 
-    reads: set[str] | None = None
+    # Bodies read back and kept, per process: enough for one skill's exemplars on a large
+    # handbook, whose climbs, packs and own pages then read each body about once.
+    _RECENT = 1024
+
+    def __init__(self, outlines: dict[str, Outline], held: dict[str, RenderedBody],
+                 load: Callable[[str], RenderedBody]) -> None:
+        self._outlines, self._held, self._load = outlines, held, load
+        self._recent: OrderedDict[str, RenderedBody] = OrderedDict()
+        self.reads: set[str] | None = None
 
     def __getitem__(self, rel: str) -> RenderedBody:
         if self.reads is not None:
             self.reads.add(rel)
-        return super().__getitem__(rel)
+        body = self._held.get(rel) or self._recent.get(rel)
+        if body is None:
+            if rel not in self._outlines:
+                raise KeyError(rel)
+            body = self._recent[rel] = self._load(rel)
+            if len(self._recent) > self._RECENT:
+                self._recent.popitem(last=False)
+        return body
+
+    def outline(self, rel: str) -> Outline:
+        if self.reads is not None:
+            self.reads.add(rel)
+        return self._outlines[rel]
 
 
 @dataclass(frozen=True)
@@ -74,10 +96,13 @@ class Derived:
     def body(self, source: Source) -> RenderedBody:
         return self.bodies[source.rel]
 
+    def outline(self, source: Source) -> Outline:
+        return self.bodies.outline(source.rel)
+
     def assessment(self, exemplar: Exemplar) -> dict[str, str]:
         """criterion → level: as written, else the exemplar's level for annotated criteria."""
         result = dict(exemplar.assessment)
-        for note in self.bodies[exemplar.source.rel].annotations:
+        for note in self.bodies.outline(exemplar.source.rel).marks:
             if note.criterion:
                 result.setdefault(note.criterion, exemplar.level)
         rubric = self.handbook.rubric(exemplar.skill)
@@ -85,20 +110,20 @@ class Derived:
         return {c: result[c] for c in order if c in result}
 
 
-def _check_annotations(handbook: Handbook, item: Item, body: RenderedBody,
+def _check_annotations(handbook: Handbook, item: Item, body: Outline,
                        problems: Diagnostics) -> None:
-    if not body.annotations:
+    if not body.marks:
         return
     path = item.source.path
     if not isinstance(item, Exemplar):
-        for note in body.annotations:
+        for note in body.marks:
             problems.error("misplaced-annotation", "annotations belong in exemplars",
                            Location(path, note.line),
                            "use '::: tip' for advice in other pages")
         return
     rubric = handbook.rubric(item.skill)
     criteria = [c.id for c in rubric.criteria] if rubric else []
-    for note in body.annotations:
+    for note in body.marks:
         if not note.criterion:
             problems.error("missing-criterion", "an annotation must name a rubric criterion",
                            Location(path, note.line), f"write '::: annotation {criteria[0]}'"
@@ -109,7 +134,7 @@ def _check_annotations(handbook: Handbook, item: Item, body: RenderedBody,
                            Location(path, note.line), choices_hint(note.criterion, criteria))
 
 
-def _check_headings(item: Item, body: RenderedBody, problems: Diagnostics) -> None:
+def _check_headings(item: Item, body: Outline, problems: Diagnostics) -> None:
     # The page title is the page's only <h1>; a second one breaks the outline.
     for heading in body.headings:
         if heading.level == 1:
@@ -157,39 +182,58 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
             criterion_label=label,
         )
 
+    by_rel = {item.source.rel: item for item in items}
+    held: dict[str, RenderedBody] = {}  # bodies kept in memory: all of them without a cache
+    outlines: dict[str, Outline] = {}
+    keys: dict[str, str] = {}
     if memo:
-        rendered = [memo.get(("body", i.source.rel, i.source.body, i.source.body_line, context),
-                             lambda i=i: render_one(i)) for i in items]
+        for item in items:
+            held[item.source.rel] = memo.get(
+                ("body", item.source.rel, item.source.body, item.source.body_line, context),
+                lambda item=item: render_one(item))
     elif cache:
-        keys = [body_key(cache.code, context, i.source.rel, i.source.body, i.source.body_line)
-                for i in items]
+        keys = {rel: body_key(cache.code, context, rel, item.source.body,
+                              item.source.body_line) for rel, item in by_rel.items()}
+        for rel, key in keys.items():
+            outline = cache.get_outline(key)
+            if outline is not None:
+                outlines[rel] = outline
+        missing = [rel for rel in keys if rel not in outlines]
+        cached = len(outlines)
 
-        # Cached bodies are read here: sending them back from workers costs more.
-        found = [cache.get(key) for key in keys]
-        missing = [(item, key) for item, key, body in zip(items, keys, found, strict=True)
-                   if body is None]
-        cached = len(items) - len(missing)
+        # Workers render and keep bodies in the cache, and send back only their outlines
+        # (whole bodies only when the cache could not take them).
+        def render_and_keep(chunk: Sequence[str]) -> list[Outline | RenderedBody]:
+            results: list[Outline | RenderedBody] = []
+            for rel in chunk:
+                body = render_one(by_rel[rel])
+                results.append(body.outline() if cache.put(keys[rel], body) else body)
+            return results
 
-        def render_and_keep(chunk: Sequence[tuple[Item, str]]) -> list[RenderedBody]:
-            bodies = []
-            for item, key in chunk:
-                cache.put(key, body := render_one(item))
-                bodies.append(body)
-            return bodies
-
-        fresh = iter(map_chunks(render_and_keep, missing,
-                                (lambda done: progress(cached + done)) if progress else None))
-        rendered = [body if body is not None else next(fresh) for body in found]
+        done = map_chunks(render_and_keep, missing,
+                          (lambda count: progress(cached + count)) if progress else None)
+        for rel, result in zip(missing, done, strict=True):
+            if isinstance(result, RenderedBody):
+                held[rel] = result
+            else:
+                outlines[rel] = result
     else:
         rendered = map_chunks(lambda chunk: [render_one(i) for i in chunk], items, progress)
-    bodies = Bodies()
-    for item, body in zip(items, rendered, strict=True):
-        bodies[item.source.rel] = body
-        _check_annotations(handbook, item, body, problems)
-        _check_headings(item, body, problems)
-    derived = Derived(handbook, urls, bodies, page_paths, cached=cached,
-                      body_keys=({i.source.rel: key for i, key in zip(items, keys, strict=True)}
-                                 if cache else {}))
+        held = {item.source.rel: body for item, body in zip(items, rendered, strict=True)}
+    for rel, body in held.items():
+        outlines[rel] = body.outline()
+
+    def load(rel: str) -> RenderedBody:
+        body = cache.get(keys[rel]) if cache else None
+        # A body the cache lost since (removed by hand, say) is rendered again.
+        return body if body is not None else render_one(by_rel[rel])
+
+    for item in items:
+        outline = outlines[item.source.rel]
+        _check_annotations(handbook, item, outline, problems)
+        _check_headings(item, outline, problems)
+    derived = Derived(handbook, urls, Bodies(outlines, held, load), page_paths, cached=cached,
+                      body_keys=keys)
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
     for exemplar in handbook.exemplars:
         for criterion, level in derived.assessment(exemplar).items():

@@ -14,7 +14,7 @@ from cophandbook.urls import Urls
 
 def _unannotated_exemplars(derived: Derived, problems: Diagnostics) -> None:
     for exemplar in derived.handbook.exemplars:
-        if not derived.body(exemplar.source).annotations:
+        if not derived.outline(exemplar.source).marks:
             rubric = derived.handbook.rubric(exemplar.skill)
             example = rubric.criteria[0].id if rubric and rubric.criteria else "<criterion>"
             level = derived.handbook.settings.level(exemplar.level)

@@ -57,7 +57,7 @@ def collect_targets(derived: Derived, plan: Plan, content_files: frozenset[str])
     files |= {Urls.output_file(s.site_path) for s in plan.static}
     anchors: dict[str, frozenset[str]] = {}
     for rel, site_path in derived.page_paths.items():
-        anchors[Urls.output_file(site_path)] = derived.bodies[rel].anchors
+        anchors[Urls.output_file(site_path)] = derived.bodies.outline(rel).anchors
     levels = [lvl.id for lvl in derived.handbook.settings.levels]
     for rubric in derived.handbook.rubrics:
         ids = {c.id for c in rubric.criteria}
@@ -163,7 +163,7 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
     for item in all_items(derived.handbook):
         source = item.source
         page_path = derived.page_paths[source.rel]
-        links = list(derived.body(source).links)
+        links = list(derived.outline(source).links)
         if isinstance(item, Exemplar) and item.media:  # a recording is a file link too
             links.append(Link(item.media, item.media_line, 0, image=True))
         for link in links:

@@ -53,6 +53,29 @@ class Annotation(NamedTuple):
     line: int  # file line of the ::: opening
 
 
+class Mark(NamedTuple):
+    """Where an annotation is and what it assesses, without its text."""
+
+    criterion: str
+    anchor: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What checks and indexes need of a rendered body: small enough to keep for every body
+    of a large handbook, while the HTML stays in the body cache (see derive.Bodies)."""
+
+    headings: tuple[Heading, ...]
+    marks: tuple[Mark, ...]
+    links: tuple[Link, ...]
+
+    @property
+    def anchors(self) -> frozenset[str]:
+        """The ids a link can point to: headings and annotations."""
+        return frozenset(h.id for h in self.headings) | {m.anchor for m in self.marks}
+
+
 @dataclass(frozen=True)
 class RenderedBody:
     html: str
@@ -63,7 +86,12 @@ class RenderedBody:
     @property
     def anchors(self) -> frozenset[str]:
         """The ids a link can point to: headings and annotations."""
-        return frozenset(h.id for h in self.headings) | {a.anchor for a in self.annotations}
+        return self.outline().anchors
+
+    def outline(self) -> Outline:
+        return Outline(self.headings,
+                       tuple(Mark(a.criterion, a.anchor, a.line) for a in self.annotations),
+                       self.links)
 
 
 LinkRewriter = Callable[[str], str]
