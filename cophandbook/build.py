@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
                          record.stamped_ns if record else 0)
     stamp, stamps = inputs.digest, inputs.stamps
     if (record is not None and record.fingerprint == stamp
-            and all((out / rel).is_file() for rel in record.digests)):
+            and all(os.path.isfile(os.path.join(out, rel)) for rel in record.digests)):
         # The problems that build reported, the git warning of this run's included.
         problems.items[:] = [Diagnostic.from_dict(item) for item in record.problems]
         if stamps != known:

@@ -26,12 +26,24 @@ _BY_CONTENT = ("content", "templates")
 _BY_STAMP = ("static",)
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, prefix: str = "") -> list[tuple[str, str]]:
+    """(path, `prefix` + its path under `folder` in POSIX form) of every file under
+    `folder`. Plain strings, not Path objects: a large handbook has tens of thousands of
+    files, and this runs on every build, even one with nothing to do."""
     found = []
-    for root, dirs, names in os.walk(folder):
+    top = str(folder)
+    for root, dirs, names in os.walk(top):
         dirs.sort()
-        found.extend(Path(root, name) for name in sorted(names))
+        under = root[len(top) + 1:].replace(os.sep, "/")
+        for name in sorted(names):
+            found.append((os.path.join(root, name),
+                          f"{prefix}{under}/{name}" if under else prefix + name))
     return found
+
+
+def _content_digest(path: str) -> str:
+    with open(path, "rb") as file:
+        return hashlib.blake2b(file.read(), digest_size=16).hexdigest()
 
 
 # A file whose size and modification time are what they were when its digest was taken is
@@ -62,22 +74,20 @@ class _Digester:
         if framed:
             self.frame.update(data)
 
-    def add(self, base: Path, files: list[Path], *, framed: bool = True) -> None:
-        for path in files:
-            key = str(path)
+    def add(self, files: list[tuple[str, str]], *, framed: bool = True) -> None:
+        for path, rel in files:
             try:
-                stat = path.stat()
-                old = self.known.get(key)
+                stat = os.stat(path)
+                old = self.known.get(path)
                 if (old is not None and old[:2] == (stat.st_size, stat.st_mtime_ns)
                         and not _racy(stat.st_mtime_ns, self.taken_ns)):
                     content = old[2]
                 else:
-                    content = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
-                self.stamps[key] = (stat.st_size, stat.st_mtime_ns, content)
+                    content = _content_digest(path)
+                self.stamps[path] = (stat.st_size, stat.st_mtime_ns, content)
             except OSError:
                 content = "unreadable"
-            self.update(f"{path.relative_to(base).as_posix()}\0{content}\0".encode(),
-                        framed=framed)
+            self.update(f"{rel}\0{content}\0".encode(), framed=framed)
 
 
 @dataclass(frozen=True)
@@ -93,16 +103,15 @@ def fingerprint(site: Path, theme: Path, base_url: str | None, dates: dict[str, 
     `time.time_ns()`) and have not changed are not read again."""
     digester = _Digester(known or {}, taken_ns)
     digester.update(f"cophandbook {__version__}\0base_url {base_url}\0".encode())
-    digester.add(PACKAGE, [p for p in _walk(PACKAGE) if p.suffix in (".py", ".js")])
-    digester.add(theme, _walk(theme))
-    digester.add(site, [site / "handbook.yml"])
+    digester.add([f for f in _walk(PACKAGE) if f[0].endswith((".py", ".js"))])
+    digester.add(_walk(theme))
+    digester.add([(str(site / "handbook.yml"), "handbook.yml")])
     for name in _BY_CONTENT:
-        digester.add(site, _walk(site / name), framed=name != "content")
+        digester.add(_walk(site / name, f"{name}/"), framed=name != "content")
     for name in _BY_STAMP:
-        for path in _walk(site / name):
-            stat = path.stat()
-            digester.update(f"{path.relative_to(site).as_posix()}\0{stat.st_size}\0"
-                            f"{stat.st_mtime_ns}\0".encode())
+        for path, rel in _walk(site / name, f"{name}/"):
+            stat = os.stat(path)
+            digester.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     digester.update(repr(sorted(dates.items())).encode())
     return Fingerprint(digester.digest.hexdigest(), digester.frame.hexdigest(),
                        digester.stamps)

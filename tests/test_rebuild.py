@@ -226,10 +226,27 @@ def test_unchanged_files_are_not_read_again_to_know_nothing_changed(make_site, m
     age(site)
     assert build(site).written
     read: list[Path] = []
-    original = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or original(self))
+    original = cophandbook.fingerprint._content_digest
+    monkeypatch.setattr(cophandbook.fingerprint, "_content_digest",
+                        lambda path: read.append(Path(path)) or original(path))
     assert build(site).unchanged
     assert not [p for p in read if site in p.parents]
+    guide = site / "content/guides/giving-feedback.md"
+    os.utime(guide)  # a new time, the same bytes: read again, and still nothing changed
+    assert build(site).unchanged
+    assert [p for p in read if site in p.parents] == [guide]
+
+
+def test_the_fingerprint_does_not_depend_on_how_the_site_is_named(make_site, monkeypatch):
+    from cophandbook.fingerprint import fingerprint
+    from cophandbook.theme import default_theme
+    site = make_site()
+    absolute = fingerprint(site, default_theme(), None, {})
+    monkeypatch.chdir(site)
+    relative = fingerprint(Path("."), default_theme(), None, {})
+    assert relative.digest == absolute.digest and relative.frame == absolute.frame
+    monkeypatch.chdir(site.parent)
+    assert fingerprint(Path(site.name), default_theme(), None, {}).digest == absolute.digest
 
 
 def test_an_edit_that_keeps_the_size_is_still_seen(make_site, tmp_path):
