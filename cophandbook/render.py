@@ -107,11 +107,11 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
         routes = []
         for route in plan.routes:
             output = Urls.output_file(route.site_path)
-            kept = reuse.keep(output) if reuse.unchanged(output, keys) else None
-            if kept is None:
+            as_before = reuse.keep(output) if reuse.unchanged(output, keys) else None
+            if as_before is None:
                 routes.append(route)
             else:
-                done[output] = kept
+                done[output] = as_before
                 reuse.inputs[output] = reuse.previous[output]
     kept = len(done)
     if reuse:

@@ -83,4 +83,5 @@ class Reuse:
         if not before or len(before) != 2 or not isinstance(before[1], list):
             return False
         reads = [str(rel) for rel in before[1]]
-        return page_digest(self.site, output, reads, keys) == before[0]
+        now = page_digest(self.site, output, reads, keys)
+        return now is not None and now == before[0]
