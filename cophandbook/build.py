@@ -207,6 +207,11 @@ def _build(site: Path, out: Path | None, base_url: str | None,
                        Location(out), "check the disk's free space and the folder's "
                        "permissions; the next build writes the output again in full")
         return result
+    except OutputError as exc:
+        staging.discard()
+        problems.error("output-folder", str(exc), Location(out),
+                       "remove the link; the next build writes the output again in full")
+        return result
     except BaseException:
         staging.discard()
         raise

@@ -111,6 +111,7 @@ class Staging:
 
     def __init__(self, out: Path, *, in_place: bool = False) -> None:
         self.out = out.resolve()
+        self.out_real = str(self.out)  # resolve() followed any links to the output itself
         self.root = self.out.with_name(f".{self.out.name}.staging")
         self.previous = self.out.with_name(f".{self.out.name}.previous")
         for leftover in (self.root, self.previous):
@@ -152,26 +153,37 @@ class Staging:
             return None
         return digest, False
 
+    def _in_output(self, rel: str) -> Path:
+        """`out/rel` with its folder made, refusing a folder that a link leads elsewhere:
+        unlike the staging folder, the output may hold links someone else put there."""
+        target = _inside(self.out, rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.path.realpath(target.parent)
+        if folder != self.out_real and not folder.startswith(self.out_real + os.sep):
+            raise OutputError(f"refusing to write {rel}: its folder in {self.out} is a link "
+                              f"to {folder}, outside the output folder")
+        return target
+
     def _update_in_place(self, static: tuple[StaticFile, ...], record: Record) -> int:
         _write_marker(self.out, Record())  # incomplete until the last line
         before = set(self.old.digests) | set(self.old.static)
         for rel in sorted(before - set(record.digests) - set(record.static)):
             gone = _inside(self.out, rel)
+            if not gone.parent.is_dir():
+                continue
+            gone = self._in_output(rel)
             with contextlib.suppress(FileNotFoundError):
                 gone.unlink()
             _remove_empty_folders(gone.parent, self.out)
         for root, _, names in os.walk(self.root):
             for name in names:
                 staged = Path(root, name)
-                target = self.out / staged.relative_to(self.root)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, target)
+                os.replace(staged, self._in_output(staged.relative_to(self.root).as_posix()))
         copied = 0
         for item in static:
-            target = _inside(self.out, item.site_path)
+            target = self._in_output(item.site_path)
             if _same_stamp(item.path, target):
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f".{target.name}.partial")
             shutil.copy2(item.path, partial)
             os.replace(partial, target)

@@ -142,6 +142,22 @@ def test_a_rebuild_updates_the_output_in_place(make_site, tmp_path):
     assert digests(site / "_site") == digests(clean)
 
 
+def test_a_rebuild_never_writes_through_a_link_out_of_the_output(make_site, tmp_path):
+    site = make_site()
+    assert build(site).written
+    folder = site / "_site/skills/toasts/exemplars/wedding-toast"
+    elsewhere = tmp_path / "elsewhere"
+    folder.rename(elsewhere)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    before = digests(elsewhere)
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("Raise your glasses.", "Cheers.")})
+    result = build(site)
+    assert not result.written
+    [problem] = result.problems.errors
+    assert problem.code == "output-folder" and "link" in problem.message
+    assert digests(elsewhere) == before
+
+
 def test_an_update_cut_short_is_redone_in_full(make_site, tmp_path, monkeypatch):
     import cophandbook.output
     site = make_site()
