@@ -83,11 +83,6 @@ class RenderedBody:
     annotations: tuple[Annotation, ...]
     links: tuple[Link, ...]
 
-    @property
-    def anchors(self) -> frozenset[str]:
-        """The ids a link can point to: headings and annotations."""
-        return self.outline().anchors
-
     def outline(self) -> Outline:
         return Outline(self.headings,
                        tuple(Mark(a.criterion, a.anchor, a.line) for a in self.annotations),

@@ -127,13 +127,12 @@ class Staging:
         previous output's file and is kept, or hard-linked, from it instead)."""
         target = _inside(self.root, rel)
         digest = _digest(data)
-        if self.old.digests.get(rel) == digest:
-            if self.in_place and _same_size(self.out / rel, len(data)):
-                return digest, False
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not self.in_place and _link(self.out / rel, target, len(data)):
-                return digest, False
+        same = self.old.digests.get(rel) == digest
+        if same and self.in_place and _same_size(self.out / rel, len(data)):
+            return digest, False
         target.parent.mkdir(parents=True, exist_ok=True)
+        if same and not self.in_place and _link(self.out / rel, target, len(data)):
+            return digest, False
         target.write_bytes(data)
         return digest, True
 
