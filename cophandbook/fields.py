@@ -16,6 +16,9 @@ from typing import Any
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.yamltext import Located
 
+# Warnings in `build` that `check` reports as errors (see check.py).
+STRICT_IN_CHECK = frozenset({"unknown-key"})
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -42,6 +45,11 @@ def describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value}"
     return f"'{value}'"
+
+
+def a_or_an(word: str) -> str:
+    """'a skill', 'an exemplar', 'an exercise': the article for a kind's name."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -195,16 +203,17 @@ class Fields:
             return None
         return Fields(entry, self.path, self.problems)
 
-    def reject_unknown(self, allowed: Iterable[str], what: str, *, severity: str = "error") -> None:
+    def reject_unknown(self, allowed: Iterable[str], what: str) -> None:
+        """Report keys not in `allowed`. A warning, so that a typo does not take the site
+        down; `check` makes it an error (STRICT_IN_CHECK), so a review still catches it."""
         allowed = list(allowed)
         for key, entry in self.entries.items():
             if key in allowed:
                 continue
             hint = did_you_mean(key, allowed) or f"allowed keys: {', '.join(sorted(allowed))}"
-            report = self.problems.error if severity == "error" else self.problems.warning
-            report(
+            self.problems.warning(
                 "unknown-key",
-                f"unknown key '{key}' in {what}",
+                f"unknown key '{key}' in {what}; it is ignored",
                 Location(self.path, entry.line, entry.col),
                 hint,
             )

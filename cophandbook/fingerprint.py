@@ -20,25 +20,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cophandbook import __version__
+from cophandbook.sources import walk_files
 
 PACKAGE = Path(__file__).resolve().parent
 _BY_CONTENT = ("content", "templates")
 _BY_STAMP = ("static",)
 
 
-def _walk(folder: Path, prefix: str = "") -> list[tuple[str, str]]:
+def _walk(folder: Path, prefix: str = "", site: Path | None = None) -> list[tuple[str, str]]:
     """(path, `prefix` + its path under `folder` in POSIX form) of every file under
-    `folder`. Plain strings, not Path objects: a large handbook has tens of thousands of
-    files, and this runs on every build, even one with nothing to do."""
-    found = []
-    top = str(folder)
-    for root, dirs, names in os.walk(top):
-        dirs.sort()
-        under = root[len(top) + 1:].replace(os.sep, "/")
-        for name in sorted(names):
-            found.append((os.path.join(root, name),
-                          f"{prefix}{under}/{name}" if under else prefix + name))
-    return found
+    `folder` that a build reads: the same walk as the build's (sources.walk_files), so
+    links leading outside `site` (default: `folder`), nowhere or to folders are left out
+    as they are from the output, and a loop of links cannot hang it. Plain strings, not
+    Path objects: a large handbook has tens of thousands of files, and this runs on every
+    build, even one with nothing to do."""
+    return [(path, prefix + rel) for path, rel in walk_files(folder, site or folder)]
 
 
 def _content_digest(path: str) -> str:
@@ -107,10 +103,13 @@ def fingerprint(site: Path, theme: Path, base_url: str | None, dates: dict[str, 
     digester.add(_walk(theme))
     digester.add([(str(site / "handbook.yml"), "handbook.yml")])
     for name in _BY_CONTENT:
-        digester.add(_walk(site / name, f"{name}/"), framed=name != "content")
+        digester.add(_walk(site / name, f"{name}/", site), framed=name != "content")
     for name in _BY_STAMP:
-        for path, rel in _walk(site / name, f"{name}/"):
-            stat = os.stat(path)
+        for path, rel in _walk(site / name, f"{name}/", site):
+            try:
+                stat = os.stat(path)
+            except OSError:  # removed since the walk: the build will not publish it either
+                continue
             digester.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     digester.update(repr(sorted(dates.items())).encode())
     return Fingerprint(digester.digest.hexdigest(), digester.frame.hexdigest(),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +13,11 @@ from cophandbook import views
 from cophandbook.derive import Derived
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.model import INTRO_SOURCES, Source
+from cophandbook.sources import walk_files
 from cophandbook.urls import SEARCH_DIR, Urls
 
 STATIC_DIR = "static"
+_ENCODED_RE = re.compile(r"%[0-9a-fA-F]{2}")
 
 
 @dataclass(frozen=True)
@@ -132,39 +135,94 @@ def _page_routes(derived: Derived) -> list[Route]:
     return routes
 
 
-def _static_files(folder: Path, prefix: str) -> list[StaticFile]:
-    files = []
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            path = Path(root, name)
-            rel = path.relative_to(folder).as_posix()
-            files.append(StaticFile(prefix + rel, path))
-    return files
+# Files a browser runs when opened from the site: static/ is published as it is, so one of
+# these from a pull request could run script as the handbook (docs/security.md).
+ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".xht", ".svg", ".svgz", ".js", ".mjs", ".xml",
+                   ".xsl", ".swf")
+
+
+def _static_files(folder: Path, prefix: str, site: Path,
+                  problems: Diagnostics | None = None) -> list[StaticFile]:
+    """Every file under `folder` to copy; links are followed only to files inside `site`
+    (see sources.walk_files), so static/ cannot publish what the handbook does not hold."""
+    found = [StaticFile(prefix + rel, Path(path))
+             for path, rel in walk_files(folder, site, problems)]
+    for file in found if problems is not None else ():
+        if file.path.suffix.lower() in ACTIVE_SUFFIXES:
+            problems.warning("active-static-file",
+                             f"{file.path.name} is published as it is, and a browser runs "
+                             "the scripts it may hold", Location(file.path),
+                             "read it as you would code before accepting it; prefer PNG, "
+                             "JPEG or PDF, and Markdown pages in content/")
+    return found
+
+
+def _unsafe(output: str) -> bool:
+    """An output path that could lead out of the output folder, or that a browser or web
+    server would read differently from the file's name: the words output.py refuses, and
+    %-encoded ones. Found here, before anything is rendered."""
+    parts = output.split("/")
+    return (output.startswith("/") or "\\" in output or "\0" in output
+            or any(part in ("", ".", "..") for part in parts)
+            or _ENCODED_RE.search(output) is not None
+            or posixpath.normpath(output) != output)
+
+
+def _party(item: Route | StaticFile, site: Path) -> tuple[str, Location | None]:
+    """How a message names a route or file, and where it is written, when it has a file."""
+    if isinstance(item, StaticFile):
+        shown = (item.path.relative_to(site).as_posix() if item.path.is_relative_to(site)
+                 else f"the theme's {item.site_path}")
+        return shown, Location(item.path) if item.path.is_relative_to(site) else None
+    if item.source is not None:
+        return f"content/{item.source.rel}:1", item.source.location
+    return f"the generated page /{item.site_path}", None
 
 
 def plan(derived: Derived, site: Path, theme_static: Path, problems: Diagnostics) -> Plan:
     routes = _page_routes(derived)
-    static = _static_files(theme_static, "assets/") + _static_files(site / STATIC_DIR, "")
-    claimed: dict[str, str] = {}
+    static = (_static_files(theme_static, "assets/", theme_static)
+              + _static_files(site / STATIC_DIR, "", site, problems))
+    claimed: dict[str, Route | StaticFile] = {}
     for item in (*routes, *static):
         output = Urls.output_file(item.site_path)
+        name, where = _party(item, site)
+        if _unsafe(output):
+            problems.error("invalid-filename", f"{name} cannot be published as /{output}",
+                           where, "rename it: no '\\', no %-encoded characters, no empty, "
+                           "'.' or '..' folder names")
+            continue
         if output in claimed:
-            where = item.source.location if isinstance(item, Route) and item.source else None
-            if isinstance(item, StaticFile):
-                where = Location(item.path)
+            other, other_where = _party(claimed[output], site)
             problems.error(
                 "path-collision",
-                f"/{output} would be written twice: by {claimed[output]} and by {item.origin}",
-                where,
+                f"/{output} would be written twice: by {other} and by {name}",
+                where or other_where,
                 "rename or move one of them",
             )
             continue
-        claimed[output] = item.origin
+        claimed[output] = item
         if derived.handbook.settings.search and output.startswith(SEARCH_DIR + "/"):
             problems.error("search-reserved",
                            f"/{output} is inside /{SEARCH_DIR}/, where the search index goes",
-                           Location(item.path) if isinstance(item, StaticFile) else
-                           (item.source.location if item.source else None),
-                           "rename or move it, or set 'search: false'")
+                           where, "rename or move it, or set 'search: false'")
+    # A file and a folder cannot share a name: static/guides (a file) and the guides'
+    # pages (guides/index.html) could not both be written.
+    reported: set[str] = set()
+    for output, item in claimed.items():
+        folder = output
+        while "/" in folder:
+            folder = folder.rsplit("/", 1)[0]
+            if folder in claimed and folder not in reported:
+                reported.add(folder)  # once per file, however many files it is in the way of
+                name, where = _party(item, site)
+                other, other_where = _party(claimed[folder], site)
+                problems.error(
+                    "path-collision",
+                    f"/{folder} would be both a file (from {other}) and a folder "
+                    f"(holding /{output}, from {name})",
+                    other_where or where,
+                    "rename or move one of them",
+                )
+                break
     return Plan(tuple(routes), tuple(static))

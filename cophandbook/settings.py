@@ -1,4 +1,5 @@
-"""handbook.yml → frozen Settings. Unknown or mistyped keys are errors at their line."""
+"""handbook.yml → frozen Settings. Mistyped values are errors at their line; unknown keys
+are warnings (errors in `check`), so that a typo does not take the site down."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cophandbook.diagnostics import Diagnostics, Location
-from cophandbook.fields import SLUG_RE, Fields
+from cophandbook.fields import SLUG_RE, Fields, describe
 from cophandbook.history import repository_root
 from cophandbook.model import FeedbackTheme, Level, Settings
 from cophandbook.yamltext import YamlProblem, decode, parse_yaml
 
 SETTINGS_FILE = "handbook.yml"
+DEFAULT_MAX_FILE_MB = 5  # the largest content file read, unless `max_file_mb` says otherwise
 
 # The Dreyfus model of skill acquisition: widely known, and every step is observable.
 DEFAULT_LEVELS = (
@@ -34,7 +36,37 @@ _KEYS = (
     "search",
     "markdown",
     "feedback_themes",
+    "max_file_mb",
 )
+
+
+def _max_file_bytes(fields: Fields, problems: Diagnostics) -> int:
+    """`max_file_mb` in bytes: a positive number of megabytes (1.5 is fine)."""
+    default = DEFAULT_MAX_FILE_MB * 1024 * 1024
+    if not fields.has("max_file_mb"):
+        return default
+    value = fields.entries["max_file_mb"].value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 2**20:
+        problems.error("invalid-setting", "'max_file_mb' should be a positive number of "
+                       f"megabytes, not {describe(value)}", fields.loc("max_file_mb"),
+                       f"write it like 'max_file_mb: {DEFAULT_MAX_FILE_MB * 2}'")
+        return default
+    return int(value * 1024 * 1024)
+
+
+def file_limit(site: Path) -> int:
+    """The largest content file, in bytes, that `site`'s handbook.yml allows. Quiet: the
+    problems of handbook.yml, this value's included, are load_settings's to report, so a
+    missing or broken file gives the default."""
+    quiet = Diagnostics()
+    try:
+        text = decode((site / SETTINGS_FILE).read_bytes(), site / SETTINGS_FILE, quiet)
+        root = parse_yaml(text) if text is not None else None
+    except (OSError, YamlProblem):
+        root = None
+    fields = Fields(root if root is not None and isinstance(root.value, dict) else None,
+                    site / SETTINGS_FILE, quiet)
+    return _max_file_bytes(fields, quiet)
 
 
 def _base(value: str, loc: Location | None, problems: Diagnostics,
@@ -168,6 +200,8 @@ def load_settings(site: Path, problems: Diagnostics, *,
         problems.error("invalid-setting", f"'language' should be a language tag like 'en', "
                        f"not '{language}'", fields.loc("language"))
         language = "en"
+    # Validated here with the rest; sources.discover() reads it again through file_limit().
+    _max_file_bytes(fields, problems)
     return Settings(
         title=title,
         description=fields.text("description") or "",

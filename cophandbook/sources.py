@@ -1,11 +1,19 @@
-"""Walk content/ in sorted order and split each Markdown file; the kind comes from its place."""
+"""Walk content/ in sorted order and split each Markdown file; the kind comes from its place.
+
+Also the one walk every input folder goes through (`walk_files`), so that what is read,
+published and fingerprinted agree: links that lead outside the handbook, nowhere, or to a
+folder are skipped, and so are devices and pipes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
-from collections.abc import Mapping, Sequence
+import re
+import stat
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -13,10 +21,15 @@ from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.memo import Memo
 from cophandbook.model import KINDS
 from cophandbook.parallel import map_chunks
+from cophandbook.settings import DEFAULT_MAX_FILE_MB, file_limit
 from cophandbook.yamltext import Located, decode, split_front_matter
 
 CONTENT_DIR = "content"
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_MAX_FILE_MB * 1024 * 1024  # `max_file_mb` in handbook.yml changes it
+# A file or folder name under content/ becomes a piece of a URL: lowercase letters, digits,
+# '-', '_' and '.', so that it needs no escaping, means the same on every file system and
+# web server, and can never be '..', a '/' or a backslash, or a %-encoded form of them.
+_NAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
@@ -53,36 +66,197 @@ def kind_from_place(rel: PurePosixPath) -> tuple[str, str]:
     return "page", ""
 
 
-def _markdown_files(content: Path, problems: Diagnostics) -> list[Path]:
-    found: list[Path] = []
-    for folder, dirs, files in os.walk(content):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
-        for name in sorted(files):
-            if name.startswith("."):
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+Warn = Callable[[str, str, str, str], None]  # (code, message, path, hint)
+
+
+def _readable_link(path: str, root: str, warning: Warn) -> bool:
+    """Whether the link at `path` leads to a regular file inside `root` (a real path) and
+    outside any hidden folder such as .git/: a link may give a file a second name, never
+    publish what the handbook does not hold. Says why not through `warning`."""
+    shown = os.readlink(path)
+    try:
+        target = os.path.realpath(path, strict=True)
+    except (OSError, RuntimeError):  # missing, or links that loop
+        warning("broken-symlink", f"link to '{shown}' leads nowhere (its target is missing, "
+                "or links lead to each other); it is skipped", path,
+                "remove the link, or copy the file here in its place")
+        return False
+    if os.path.isdir(target):
+        warning("symlink-folder", f"link to the folder '{shown}' is not followed", path,
+                "copy the folder here instead of linking to it")
+        return False
+    under = target[len(root):].split(os.sep) if _inside(target, root) else None
+    if under is None or any(part.startswith(".") for part in under):
+        warning("symlink-outside", f"link to '{shown}' leads outside the handbook's files; "
+                "it is not read or published", path,
+                "copy the file into the handbook in place of the link")
+        return False
+    if not stat.S_ISREG(os.stat(target).st_mode):
+        warning("special-file", "link to a device, pipe or socket; it is skipped", path,
+                "remove it: only regular files are read")
+        return False
+    return True
+
+
+def walk_files(folder: Path, site: Path, problems: Diagnostics | None = None, *,
+               skip_hidden: bool = False) -> list[tuple[str, str]]:
+    """(path, its POSIX path under `folder`) of every regular file a build may read under
+    `folder`: each folder's files by name, then its subfolders by name. Links are followed
+    only to files inside `site`; the rest, and devices and pipes, are skipped with a warning
+    in `problems` when given. `skip_hidden` leaves out names starting with '.' and folders
+    starting with '_' (drafts). Never loops: links to folders are not followed."""
+    root = os.path.realpath(site)
+
+    def warning(code: str, message: str, path: str, hint: str) -> None:
+        if problems is not None:
+            problems.warning(code, message, Location(Path(path)), hint)
+
+    top = str(folder)
+    if os.path.islink(top) and not _inside(os.path.realpath(top), root):
+        # The folder itself leads elsewhere (static/ → ~/.ssh): publish none of it.
+        if problems is not None:
+            problems.error("symlink-outside", f"{folder.name}/ is a link that leads outside "
+                           "the handbook folder; nothing in it is read", Location(folder),
+                           f"make {folder.name}/ a real folder inside the handbook")
+        return []
+    if not os.path.isdir(top):
+        return []
+    found: list[tuple[str, str]] = []
+
+    def visit(current: str, under: str) -> None:
+        try:
+            with os.scandir(current) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            warning("unreadable-folder", f"folder cannot be read: {exc.strerror}", current,
+                    "check its permissions")
+            return
+        folders = []
+        for entry in entries:
+            name = entry.name
+            if skip_hidden and name.startswith("."):
                 continue
-            path = Path(folder, name)
-            if name.endswith(".md"):
-                found.append(path)
-            else:
-                problems.warning(
-                    "not-markdown",
-                    "content/ holds Markdown files only; this file is not published",
-                    Location(path),
-                    "put images, recordings and PDFs in static/",
-                )
+            rel = f"{under}{name}"
+            try:
+                if entry.is_symlink():
+                    if _readable_link(entry.path, root, warning):
+                        found.append((entry.path, rel))
+                elif entry.is_dir(follow_symlinks=False):
+                    if not (skip_hidden and name.startswith("_")):
+                        folders.append((entry.path, rel + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    found.append((entry.path, rel))
+                else:
+                    warning("special-file", "a device, pipe or socket, not a file; it is "
+                            "skipped", entry.path, "remove it: only regular files are read")
+            except OSError as exc:  # vanished while walking, or no permission
+                warning("unreadable-folder", f"cannot be read: {exc.strerror}", entry.path,
+                        "check its permissions")
+        for path, rel in folders:
+            visit(path, rel)
+
+    visit(top, "")
+    return found
+
+
+def suggest_name(name: str) -> str:
+    """A name `_NAME_RE` accepts, close to `name`: 'My Guide?' → 'my-guide'."""
+    cleaned = re.sub(r"[^a-z0-9_]+", "-", name.lower()).strip("-")
+    return cleaned or "page"
+
+
+def name_problem(rel: PurePosixPath) -> str | None:
+    """The first folder or file name (without .md) of `rel` that cannot be part of a URL."""
+    for part in (*rel.parts[:-1], rel.stem):
+        if not _NAME_RE.match(part) or ".." in part or part.endswith("."):
+            return part
+    return None
+
+
+def _markdown_files(content: Path, site: Path, problems: Diagnostics) -> list[Path]:
+    found: list[Path] = []
+    for name, rel in walk_files(content, site, problems, skip_hidden=True):
+        path = Path(name)
+        if rel.endswith(".md"):
+            found.append(path)
+        else:
+            problems.warning(
+                "not-markdown",
+                "content/ holds Markdown files only; this file is not published",
+                Location(path),
+                "put images, recordings and PDFs in static/",
+            )
     return sorted(found)
 
 
-def parse_source(data: bytes, path: Path, rel: PurePosixPath, problems: Diagnostics,
-                 updated: dt.date | None = None) -> RawSource | None:
-    """One file's bytes → a split, typed-by-place source; a pure function of its arguments."""
-    if len(data) > MAX_FILE_BYTES:
+def _check_names(content: Path, files: list[Path], problems: Diagnostics) -> list[Path]:
+    """The files whose names can be URLs; the others are reported and not read."""
+    good = []
+    for path in files:
+        rel = PurePosixPath(path.relative_to(content).as_posix())
+        bad = name_problem(rel)
+        if bad is None:
+            good.append(path)
+            continue
+        fixed = "/".join(suggest_name(part) for part in rel.with_suffix("").parts) + ".md"
+        what = "file" if bad == rel.stem else "folder"
         problems.error(
-            "file-too-large",
-            f"file is {len(data) // 1024} KB; the limit is {MAX_FILE_BYTES // 1024} KB",
+            "invalid-filename",
+            f"the {what} name '{bad}' cannot be part of a page's address",
             Location(path),
-            "split it, or put large media in static/",
+            f"use lowercase letters, digits, '-', '_' and '.': rename it to content/{fixed}",
         )
+    return good
+
+
+def _load(path: Path, max_bytes: int, problems: Diagnostics) -> bytes | None:
+    """The file's bytes, or None (reported) when it is over `max_bytes`: a huge file is
+    never read into memory, and one that grows while it is read is cut off at the limit."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)
+            size = max(len(data), os.fstat(file.fileno()).st_size)
+    except OSError as exc:
+        problems.error("unreadable-file", f"file cannot be read: {exc.strerror}",
+                       Location(path), "check its permissions")
+        return None
+    if len(data) > max_bytes:
+        _too_large(path, size, max_bytes, problems)
+        return None
+    return data
+
+
+def _too_large(path: Path, size: int, max_bytes: int, problems: Diagnostics) -> None:
+    problems.error(
+        "file-too-large",
+        f"file is {_size(size, up=True)}; the limit is {_size(max_bytes, up=False)}",
+        Location(path),
+        "split it, or put large media in static/ and link to it "
+        "(or raise 'max_file_mb' in handbook.yml)",
+    )
+
+
+def _size(size: int, *, up: bool) -> str:
+    """'5.1 MB', '2 KB': a file's size rounded up and a limit's rounded down, so a file
+    just over the limit never reads as the same size as the limit."""
+    tenths = size * 10 / (1024 * 1024)
+    if tenths >= 10:
+        value = (math.ceil(tenths) if up else math.floor(tenths)) / 10
+        return f"{value:.1f}".removesuffix(".0") + " MB"
+    kilobytes = size / 1024
+    return f"{math.ceil(kilobytes) if up else math.floor(kilobytes)} KB"
+
+
+def parse_source(data: bytes, path: Path, rel: PurePosixPath, problems: Diagnostics,
+                 updated: dt.date | None = None,
+                 max_bytes: int = MAX_FILE_BYTES) -> RawSource | None:
+    """One file's bytes → a split, typed-by-place source; a pure function of its arguments."""
+    if len(data) > max_bytes:
+        _too_large(path, len(data), max_bytes, problems)
         return None
     text = decode(data, path, problems)
     if text is None:
@@ -123,18 +297,24 @@ class Discovery:
 
 
 def _read(path: Path, rel: PurePosixPath, problems: Diagnostics, updated: dt.date | None,
-          memo: Memo) -> RawSource | None:
-    data = path.read_bytes()
-    key = ("source", path, hashlib.blake2b(data, digest_size=16).digest(), updated)
-    return memo.replay(key, problems, lambda found: parse_source(data, path, rel, found, updated))
+          memo: Memo, max_bytes: int) -> RawSource | None:
+    data = _load(path, max_bytes, problems)
+    if data is None:
+        return None
+    key = ("source", path, hashlib.blake2b(data, digest_size=16).digest(), updated, max_bytes)
+    return memo.replay(key, problems, lambda found: parse_source(data, path, rel, found, updated,
+                                                                 max_bytes))
 
 
 def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] | None = None,
-             memo: Memo | None = None) -> Discovery:
+             memo: Memo | None = None, max_bytes: int | None = None) -> Discovery:
     """`updated` maps paths under content/ to the date they last changed (from git); `memo`
-    keeps parsed files between builds, keyed by their content."""
+    keeps parsed files between builds, keyed by their content. `max_bytes` is the largest
+    file read; by default `max_file_mb` of handbook.yml (which load_settings validates)."""
     content = site / CONTENT_DIR
     updated = updated or {}
+    if max_bytes is None:
+        max_bytes = file_limit(site)
     if not content.is_dir():
         problems.error(
             "missing-content",
@@ -143,26 +323,32 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
             "put the handbook's Markdown files in content/",
         )
         return Discovery([], frozenset())
-    files = _markdown_files(content, problems)
-    rels = [path.relative_to(content).as_posix() for path in files]
+    found_files = _markdown_files(content, site, problems)
+    rels = [path.relative_to(content).as_posix() for path in found_files]
+    # Files with names that cannot be URLs count as present (links to them are not broken
+    # too) but are not read.
+    files = _check_names(content, found_files, problems)
     sources = []
     if memo is None:
-        def read_chunk(chunk: Sequence[tuple[Path, str]]
-                       ) -> list[tuple[RawSource | None, list[Diagnostic]]]:
+        def read_chunk(chunk: Sequence[Path]) -> list[tuple[RawSource | None, list[Diagnostic]]]:
             results = []
-            for path, rel in chunk:
+            for path in chunk:
                 found = Diagnostics()
-                results.append((parse_source(path.read_bytes(), path, PurePosixPath(rel),
-                                             found, updated.get(rel)), found.items))
+                rel = path.relative_to(content).as_posix()
+                data = _load(path, max_bytes, found)
+                results.append((None if data is None else parse_source(
+                    data, path, PurePosixPath(rel), found, updated.get(rel), max_bytes),
+                    found.items))
             return results
 
-        for source, found in map_chunks(read_chunk, list(zip(files, rels, strict=True))):
+        for source, found in map_chunks(read_chunk, files):
             problems.items.extend(found)
             if source is not None:
                 sources.append(source)
         return Discovery(sources, frozenset(rels))
-    for path, rel in zip(files, rels, strict=True):
-        source = _read(path, PurePosixPath(rel), problems, updated.get(rel), memo)
+    for path in files:
+        rel = path.relative_to(content).as_posix()
+        source = _read(path, PurePosixPath(rel), problems, updated.get(rel), memo, max_bytes)
         if source is not None:
             sources.append(source)
     return Discovery(sources, frozenset(rels))

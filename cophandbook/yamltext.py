@@ -7,6 +7,7 @@ anchors/aliases and merge keys are refused rather than constructed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,21 @@ _ALLOWED_TAGS = {
 }
 _MAX_DEPTH = 32
 _constructor = yaml.constructor.SafeConstructor()
+# Control characters other than tab and newline (carriage returns are normalised first):
+# invisible in an editor, refused by YAML, and meaningless in a page. C1 controls
+# (U+0080-U+009F) are what text mis-decoded from Windows-1252 leaves behind.
+# U+FFFE, U+FFFF and lone surrogates (from "\\uD800" in YAML) are not characters at all:
+# XML, and so the feed, refuses them.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_MAX_CONTROL_REPORTS = 5  # per file: a file full of them needs one look, not a thousand lines
+# PyYAML ends some messages with where it was in its own input, which means nothing to a
+# reader: the file, line and column are reported separately.
+_YAML_NOISE_RE = re.compile(r'\s*in "<[^>]*>", (?:line \d+, column \d+|position \d+)')
+
+
+def _clean(message: str) -> str:
+    """A PyYAML message on one line without its "<unicode string>" marks."""
+    return " ".join(_YAML_NOISE_RE.sub("", message).split())
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,13 @@ def _to_located(node: yaml.Node, line_offset: int, seen: set[int], depth: int) -
             # Shaped like a date but not a real one (2026-02-30): the field that expects a
             # date says so at its line, and the rest of the front matter is still read.
             return Located(str(node.value), line, col)
-        raise YamlProblem(f"invalid value '{node.value}': {exc}", line, col) from None
+        raise YamlProblem(f"invalid value '{node.value}': {_clean(str(exc))}", line,
+                          col) from None
+    if isinstance(value, str) and (control := _CONTROL_RE.search(value)):
+        # Written as an escape in quotes ("\a", "\x1b"): a page or a feed cannot show it.
+        raise YamlProblem(f"the value holds the control character "
+                          f"U+{ord(control.group()):04X}", line, col,
+                          "remove the escape sequence (such as \\a or \\x1b) from the text")
     return Located(value, line, col)
 
 
@@ -132,9 +154,17 @@ def parse_yaml(text: str, line_offset: int = 0) -> Located | None:
         line = (mark.line + 1 + line_offset) if mark else line_offset + 1
         col = (mark.column + 1) if mark else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblem(f"invalid YAML: {problem}", line, col) from None
+        raise YamlProblem(f"invalid YAML: {_clean(problem)}", line, col) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses (U+FFFE, say); its position is an index into `text`.
+        before = text[: exc.position]
+        line = before.count("\n") + 1 + line_offset
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        raise YamlProblem(f"invalid YAML: character U+{exc.character:04X} is not allowed",
+                          line, col, "delete it; it is usually invisible in an editor"
+                          ) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"invalid YAML: {exc}", line_offset + 1) from None
+        raise YamlProblem(f"invalid YAML: {_clean(str(exc))}", line_offset + 1) from None
     except RecursionError:
         raise YamlProblem("YAML nested too deeply", line_offset + 1) from None
     if node is None:
@@ -158,7 +188,33 @@ def decode(data: bytes, path: Path, problems: Diagnostics) -> str | None:
     text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL_RE.search(text):
+        text = _remove_controls(text, path, problems)
     return text
+
+
+def _remove_controls(text: str, path: Path, problems: Diagnostics) -> str:
+    """`text` without its control characters, each reported (up to a few) where it was."""
+    found = list(_CONTROL_RE.finditer(text))
+    for match in found[:_MAX_CONTROL_REPORTS]:
+        before = text[: match.start()]
+        line = before.count("\n") + 1
+        col = match.start() - (before.rfind("\n") + 1) + 1
+        problems.warning(
+            "control-character",
+            f"control character U+{ord(match.group()):04X} removed",
+            Location(path, line, col),
+            "delete it in your editor (it is usually invisible); it may have come from "
+            "copying text out of another program",
+        )
+    if len(found) > _MAX_CONTROL_REPORTS:
+        problems.warning(
+            "control-character",
+            f"{len(found) - _MAX_CONTROL_REPORTS} more control characters removed from this file",
+            Location(path),
+            "was this file saved from a word processor, or is it not text at all?",
+        )
+    return _CONTROL_RE.sub("", text)
 
 
 def split_front_matter(text: str, path: Path, problems: Diagnostics) -> SourceText | None:
