@@ -20,7 +20,7 @@ from cophandbook.bodycache import BodyCache, default_folder
 from cophandbook.derive import Derived, derive
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fingerprint import fingerprint
-from cophandbook.history import last_changed
+from cophandbook.history import last_changed, tracked
 from cophandbook.links import LinkGraph, check_links
 from cophandbook.memo import Memo
 from cophandbook.output import (
@@ -28,7 +28,9 @@ from cophandbook.output import (
     Record,
     Staging,
     check_output_folder,
+    previous_folder,
     read_record,
+    recover,
     restamp,
 )
 from cophandbook.render import render
@@ -142,7 +144,18 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     result = BuildResult(problems)
     out = out if out is not None else site / DEFAULT_OUTPUT
     dates = last_changed(site / CONTENT_DIR, problems)
-    record = read_record(out)
+    # An output committed to git may come from anyone (a pull request): its marker, and so
+    # its pages, are not to be trusted, and it is built again in full.
+    trusted = not tracked([out, previous_folder(out)])
+    if trusted:
+        recover(out)
+    else:
+        problems.warning(
+            "output-in-git", f"the output folder {out} is in the git repository, so its "
+            "files are not trusted and it is built again in full", Location(out),
+            f"add '{out.name}/' to .gitignore and remove it from the repository "
+            f"(git rm -r --cached {out.name})")
+    record = read_record(out) if trusted else None
     stamped_ns = time.time_ns()
     known = {path: (int(v[0]), int(v[1]), str(v[2]))  # type: ignore[call-overload]
              for path, v in record.stamps.items()} if record else {}
@@ -173,7 +186,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     settings = prepared.derived.handbook.settings
     # Search indexes the whole output before it is swapped in; without it, a rebuild
     # updates the output in place (see output.py).
-    staging = Staging(out, in_place=not settings.search)
+    staging = Staging(out, in_place=not settings.search, trust=trusted)
     site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
                               prepared.planning_reads)
     reuse = (Reuse(site_inputs, staging.old.inputs, staging.keep)

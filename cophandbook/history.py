@@ -71,3 +71,14 @@ def last_changed(folder: Path, problems: Diagnostics) -> dict[str, dt.date]:
     log = _git(folder, "-c", "core.quotePath=false", "log", "-z", "--no-renames",
                f"--format={_COMMIT}%cs", "--name-only", "--relative", "--", ".")
     return parse_log(log) if log else {}
+
+
+def tracked(paths: list[Path]) -> bool:
+    """Whether git tracks any file at or under `paths` (siblings in one folder). Not in a
+    repository, or without git, nothing is tracked."""
+    here = [path.resolve() for path in paths if path.exists()]
+    if not here or repository_root(here[0].parent) is None:
+        return False
+    names = [path.name for path in here]
+    listed = _git(here[0].parent, "--literal-pathspecs", "ls-files", "-z", "--", *names)
+    return bool(listed)

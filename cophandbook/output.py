@@ -5,6 +5,9 @@ rebuild over an output this version wrote (and without a search index to rebuild
 only the pages that changed, then updates the output in place: every problem a build can
 report is found before that, and while the update runs the marker says the output is
 incomplete, so an update cut short is redone in full by the next build.
+
+Each build stages into a folder of its own: the workers of a build killed while rendering
+can outlive it for a moment, and must not write into the next build's staging folder.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +59,21 @@ def read_record(out: Path) -> Record | None:
         return Record(**{key: data[key] for key in Record.__dataclass_fields__})
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no output yet, or one from an older version: nothing to reuse
+
+
+def previous_folder(out: Path) -> Path:
+    """Where `publish()` moves the old output aside for the instant of the swap."""
+    out = out.resolve()
+    return out.with_name(f".{out.name}.previous")
+
+
+def recover(out: Path) -> None:
+    """Put back an output moved aside by a build killed between the two renames of its
+    swap, so the last good site is neither lost nor rebuilt in full."""
+    previous = previous_folder(out)
+    with contextlib.suppress(OSError):
+        if not os.path.lexists(out) and (previous / MARKER).is_file():
+            os.replace(previous, out.resolve())
 
 
 def restamp(out: Path, record: Record, stamps: dict[str, list[object]],
@@ -109,22 +129,30 @@ class Staging:
     `publish()` moves them into the output (see the module's notes); otherwise the staging
     folder holds the whole new output, unchanged pages hard-linked from the old one."""
 
-    def __init__(self, out: Path, *, in_place: bool = False) -> None:
+    def __init__(self, out: Path, *, in_place: bool = False, trust: bool = True) -> None:
         self.out = out.resolve()
         self.out_real = str(self.out)  # resolve() followed any links to the output itself
-        self.root = self.out.with_name(f".{self.out.name}.staging")
-        self.previous = self.out.with_name(f".{self.out.name}.previous")
-        for leftover in (self.root, self.previous):
-            if leftover.exists():
-                shutil.rmtree(leftover)
+        self.previous = previous_folder(self.out)
+        for leftover in (*_staging_folders(self.out), self.previous):
+            shutil.rmtree(leftover, ignore_errors=True)
+        self.root = self.out.with_name(f".{self.out.name}.{secrets.token_hex(4)}.staging")
         self.root.mkdir(parents=True)
-        old = read_record(self.out)
+        self.owner = os.getpid()
+        # Without `trust` (an output that may not be this program's: see build.py), nothing
+        # of the old output is kept, and the new one replaces the whole folder.
+        old = read_record(self.out) if trust else None
         self.old = old or Record()
         self.in_place = in_place and old is not None and bool(old.fingerprint)
+
+    def _orphaned(self) -> None:
+        """A worker whose build was killed stops rather than write for nobody."""
+        if os.getpid() != self.owner and os.getppid() != self.owner:
+            os._exit(1)
 
     def put(self, rel: str, data: bytes) -> tuple[str, bool]:
         """Write one file: (its digest, True if written, False if it was the same as the
         previous output's file and is kept, or hard-linked, from it instead)."""
+        self._orphaned()
         target = _inside(self.root, rel)
         digest = _digest(data)
         same = self.old.digests.get(rel) == digest
@@ -139,6 +167,7 @@ class Staging:
     def keep(self, rel: str) -> tuple[str, bool] | None:
         """Keep the previous output's `rel` unchanged: what `put()` would have returned, or
         None when it is not there any more."""
+        self._orphaned()
         digest = self.old.digests.get(rel)
         if digest is None:
             return None
@@ -236,6 +265,16 @@ def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
         staging.discard()
         raise
     return Published(written + staging.publish(static, record, finish), unchanged)
+
+
+def _staging_folders(out: Path) -> list[Path]:
+    """The staging folders earlier builds into `out` left behind (killed, or cut short)."""
+    own = re.compile(rf"\.{re.escape(out.name)}(\.[0-9a-f]{{8}})?\.staging")
+    try:
+        return [entry for entry in out.parent.iterdir()
+                if own.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink()]
+    except OSError:
+        return []
 
 
 def _write_marker(folder: Path, record: Record) -> None:

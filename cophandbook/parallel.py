@@ -9,9 +9,12 @@ with other threads running (the preview server; forking those is unsafe) run in-
 
 from __future__ import annotations
 
+import ctypes
 import math
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +42,19 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
+def _die_with(parent: int) -> None:
+    """Make this worker end when the build that forked it does (`kill -9` included), rather
+    than render on for nobody, into a staging folder the next build may be using."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl: such a worker ends when its chunk does
+            pass
+    if os.getppid() != parent:  # the build ended before the signal was asked for
+        os._exit(1)
+
+
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
     assert _work is not None
     return _work(_items[bounds[0]:bounds[1]])
@@ -61,7 +77,8 @@ def map_chunks(work: Callable[[Sequence[T]], list[R]], items: Sequence[T],
     try:
         results: list[R] = []
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with,
+                                 initargs=(os.getpid(),)) as pool:
             for part in pool.map(_run_chunk, bounds):
                 results.extend(part)
                 if progress:

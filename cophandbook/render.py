@@ -69,7 +69,9 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
                        "edit_url": edit_url(derived, route),
                        "updated": route.source.updated if route.source else None}
             html = env.get_template(route.template).render(context)
-        except (TemplateError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        # A template is code a handbook may bring: whatever it raises is its error.
+        except (TemplateError, LookupError, TypeError, ValueError, AttributeError,
+                ArithmeticError, RecursionError) as exc:
             return output, Diagnostic(
                 Severity.ERROR, "template-error",
                 f"{exc.__class__.__name__} in template {route.template} while building "

@@ -1,5 +1,7 @@
 """Site templates override the theme by name and can extend the original."""
 
+import pytest
+
 from cophandbook.build import build
 from tests.conftest import page
 
@@ -43,6 +45,16 @@ def test_template_error_names_template_line_and_page(make_site):
     assert first.code == "template-error" and first.location.path.name == "page.html"
     assert first.location.line == 3 and "/guides/giving-feedback/" in first.message
     assert "/guides/safety/" in second.message
+
+
+@pytest.mark.parametrize("code", ["{{ 1 / 0 }}", "{{ (1).__class__('x') }}",
+                                  "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"])
+def test_whatever_a_template_raises_is_a_template_error(make_site, code):
+    site = make_site({"templates/page.html": f'{{% extends "base.html" %}}\n'
+                      f"{{% block content %}}\n{code}\n{{% endblock %}}\n"})
+    result = build(site)
+    assert not result.written
+    assert {d.code for d in result.problems.errors} == {"template-error"}
 
 
 def test_template_syntax_error_is_located(make_site):
