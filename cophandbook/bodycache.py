@@ -16,9 +16,17 @@ import os
 import zlib
 from pathlib import Path
 
-from cophandbook.markdown import Annotation, Heading, Link, Mark, Outline, RenderedBody
+from cophandbook.markdown import (
+    Annotation,
+    BodyNote,
+    Heading,
+    Link,
+    Mark,
+    Outline,
+    RenderedBody,
+)
 
-FORMAT = 2
+FORMAT = 3
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -53,23 +61,25 @@ def body_key(code: str, context: str, rel: str, body: str, body_line: int) -> st
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
 
-# An entry is two compressed JSON parts: the outline (headings, annotation marks, links),
+# An entry is two compressed JSON parts: the outline (headings, annotation marks, links,
+# notes),
 # which every build reads, then the HTML, read only for the pages being rendered. A 4-byte
 # length before the outline says where the HTML starts.
 def _encode(body: RenderedBody) -> bytes:
     outline = body.outline()
-    head = zlib.compress(json.dumps([outline.headings, outline.marks, outline.links]).encode(), 1)
+    head = zlib.compress(json.dumps([outline.headings, outline.marks, outline.links,
+                                     outline.notes]).encode(), 1)
     texts = [body.html, [[a.note_html, a.passage_html] for a in body.annotations]]
     return len(head).to_bytes(4, "big") + head + zlib.compress(json.dumps(texts).encode(), 1)
 
 
 def _outline(raw: bytes) -> Outline:
     size = int.from_bytes(raw[:4], "big")
-    headings, marks, links = json.loads(zlib.decompress(raw[4:4 + size]))
+    headings, marks, links, notes = json.loads(zlib.decompress(raw[4:4 + size]))
     # Types are not checked one by one: an entry is only read back by the version that
     # wrote it (the key holds cophandbook's code), and a damaged one fails to decompress.
     return Outline(tuple(map(Heading._make, headings)), tuple(map(Mark._make, marks)),
-                   tuple(map(Link._make, links)))
+                   tuple(map(Link._make, links)), tuple(map(BodyNote._make, notes)))
 
 
 def _decode(raw: bytes) -> RenderedBody:
@@ -81,7 +91,7 @@ def _decode(raw: bytes) -> RenderedBody:
         str(html), outline.headings,
         tuple(Annotation(m.criterion, m.anchor, note, passage, m.line)
               for m, (note, passage) in zip(outline.marks, notes, strict=True)),
-        outline.links)
+        outline.links, outline.notes)
 
 
 class BodyCache:

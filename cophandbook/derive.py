@@ -7,10 +7,19 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from markupsafe import escape
+
 from cophandbook.bodycache import BodyCache, body_key
+from cophandbook.deadline import TimeUp, time_limit
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
-from cophandbook.markdown import Outline, RenderedBody, render_markdown
+from cophandbook.markdown import (
+    MAX_NESTING,
+    BodyNote,
+    Outline,
+    RenderedBody,
+    render_markdown,
+)
 from cophandbook.memo import Memo
 from cophandbook.model import Exemplar, Exercise, Handbook, Page, Rubric, Session, Skill, Source
 from cophandbook.parallel import map_chunks
@@ -143,11 +152,54 @@ def _check_headings(item: Item, body: Outline, problems: Diagnostics) -> None:
                              "the title comes from front matter; use '##' for sections")
 
 
-def _context_digest(handbook: Handbook, urls: Urls, page_paths: dict[str, str]) -> str:
+def _check_notes(item: Item, body: Outline, problems: Diagnostics) -> None:
+    """Report what rendering found (kept in the outline, so cached bodies report it too)."""
+    for note in body.notes:
+        where = Location(item.source.path, note.line, note.col)
+        match note.code:
+            case "raw-html":
+                problems.warning(
+                    "raw-html", f"raw HTML is shown as text: '{note.text}'", where,
+                    "this handbook does not allow HTML in Markdown; write it in Markdown, put "
+                    "it in `backticks` to show code, or set markdown: {allow_html: true} in "
+                    "handbook.yml (it is then sanitised)")
+            case "unsafe-url":
+                problems.error("unsafe-url", f"'{note.text}' is not a link that can be "
+                               "published", where,
+                               "links and images may use http, https, mailto or a relative path")
+            case "markdown-too-deep":
+                problems.error("markdown-too-deep",
+                               f"lists or quotes nested deeper than {MAX_NESTING} levels", where,
+                               "nest less deeply; what lies deeper would not be shown")
+            case "markdown-too-slow":
+                problems.error("markdown-too-slow", "this text takes too long to read as "
+                               "Markdown", where, "look for long runs of unclosed brackets, "
+                               "'<![CDATA[', '<!--' or emphasis marks; split the file")
+
+
+def render_seconds(size: int) -> float:
+    """Time allowed to render a body of `size` characters: far beyond what real writing
+    takes (a megabyte of prose renders in well under a second), well short of a stall."""
+    return 2.5 + size / 1_000_000
+
+
+def reserved_ids(handbook: Handbook) -> frozenset[str]:
+    """Ids the theme gives elements beside a body, which depend on the handbook: levels
+    (skill and rubric pages), criteria and their cells (rubric), notes by criterion
+    (exemplar)."""
+    levels = [lvl.id for lvl in handbook.settings.levels]
+    criteria = {c.id for rubric in handbook.rubrics for c in rubric.criteria}
+    return frozenset({*levels, *criteria, *(f"n-{c}" for c in criteria),
+                      *(f"{c}--{lvl}" for c in criteria for lvl in levels)})
+
+
+def _context_digest(handbook: Handbook, urls: Urls, page_paths: dict[str, str],
+                    reserved: frozenset[str]) -> str:
     """Everything a body's rendering depends on besides its own text: where links lead,
-    how criteria are named, and the Markdown settings."""
+    how criteria are named, the ids it must not take, and the Markdown settings."""
     labels = [(r.skill, c.id, c.name) for r in handbook.rubrics for c in r.criteria]
-    inputs = (handbook.settings.allow_html, urls, sorted(page_paths.items()), labels)
+    inputs = (handbook.settings.allow_html, urls, sorted(page_paths.items()), labels,
+              sorted(reserved))
     return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
 
 
@@ -162,7 +214,8 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     urls = Urls.of(settings)
     items = all_items(handbook)
     page_paths = {item.source.rel: site_path_of(item) for item in items}
-    context = _context_digest(handbook, urls, page_paths) if memo or cache else ""
+    reserved = reserved_ids(handbook)
+    context = _context_digest(handbook, urls, page_paths, reserved) if memo or cache else ""
     cached = 0
     def render_one(item: Item) -> RenderedBody:
         rubric = handbook.rubric(item.skill) if isinstance(item, Exemplar) else None
@@ -174,13 +227,19 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
             return crit.name, urls.href(Urls.criterion(rubric.skill, crit.id))
 
         source = item.source
-        return render_markdown(
-            source.body,
-            body_line=source.body_line,
-            allow_html=settings.allow_html,
-            rewrite_link=make_rewriter(source.rel, page_paths, urls),
-            criterion_label=label,
-        )
+        try:
+            with time_limit(render_seconds(len(source.body))):
+                return render_markdown(
+                    source.body,
+                    body_line=source.body_line,
+                    allow_html=settings.allow_html,
+                    rewrite_link=make_rewriter(source.rel, page_paths, urls),
+                    criterion_label=label,
+                    reserved_ids=reserved,
+                )
+        except TimeUp:
+            note = BodyNote("markdown-too-slow", source.body_line, 0, "")
+            return RenderedBody(f"<pre>{escape(source.body)}</pre>", (), (), (), (note,))
 
     by_rel = {item.source.rel: item for item in items}
     held: dict[str, RenderedBody] = {}  # bodies kept in memory: all of them without a cache
@@ -232,6 +291,7 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         outline = outlines[item.source.rel]
         _check_annotations(handbook, item, outline, problems)
         _check_headings(item, outline, problems)
+        _check_notes(item, outline, problems)
     derived = Derived(handbook, urls, Bodies(outlines, held, load), page_paths, cached=cached,
                       body_keys=keys)
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)

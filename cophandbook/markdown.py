@@ -3,6 +3,12 @@
 Annotations (`::: annotation <criterion>`) comment on the block just above them, the
 *passage*. They are rendered beside their passage, and returned separately so the
 criterion climb can quote passage and note together.
+
+Bodies come from many contributors, so rendering is defensive (docs/security.md): raw HTML
+is shown as text unless the handbook allows it, and then it is sanitised with nh3; links and
+images may use http, https, mailto or a relative URL only; heading ids never repeat, nor
+take an id the page's template or annotations use; nesting too deep to parse is reported
+rather than dropped. What a contributor should hear about is kept as `BodyNote`s.
 """
 
 from __future__ import annotations
@@ -10,13 +16,17 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
+import nh3
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import escape
@@ -24,10 +34,30 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
+
+from cophandbook.schemes import URL_SCHEMES, is_allowed_url
 
 CALLOUTS = {"tip": "Tip", "warning": "Warning", "safety": "Safety"}
 ANNOTATION = "annotation"
+# markdown-it drops everything below its nesting limit (20 by default) without a word.
+# Real writing never nests this deep; past it the body is reported (`markdown-too-deep`).
+MAX_NESTING = 100
+# Ids the default theme's templates give elements of a page that shows a body. A heading
+# with one of these names gets another id (a test keeps this list in step with the theme).
+TEMPLATE_IDS = frozenset({
+    "main", "site-nav", "site-search-q", "my-level", "search-form", "search-q",
+    "search-status", "search-results", "catalog-filters", "filter-level", "filter-criterion",
+    "filter-minutes", "matrix-caption", "assessment-heading", "changes-heading",
+    "exemplars-heading", "exercises-heading", "feedback-heading", "guides-heading",
+    "ladder-heading", "levels-heading", "neighbours-heading", "next-heading",
+    "practise-heading", "ran-heading", "reviewed-heading", "rhythm-heading",
+    "sessions-heading", "skills-heading", "used-heading", "pack-rubric", "pack-exercises",
+    "pack-exemplars",
+})
+# Ids given by rendering itself: annotations (note-1) and footnotes (fn1, fnref1, fnref1:2).
+_RENDER_ID = re.compile(r"note-\d+|fn\d+|fnref\d+(?::\d+)?")
+# Text that may hold raw HTML: a tag, a closing tag, a comment or a declaration.
+_MAYBE_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*[\s/>]|/[A-Za-z]|[!?])")
 
 
 # Plain tuples: a large site builds hundreds of thousands of these, from the body cache.
@@ -61,6 +91,16 @@ class Mark(NamedTuple):
     line: int
 
 
+class BodyNote(NamedTuple):
+    """Something found while rendering that the contributor should hear about: kept with
+    the outline, so a body taken from the cache reports it again."""
+
+    code: str  # a diagnostic code: raw-html, unsafe-url, markdown-too-deep or -too-slow
+    line: int  # file line
+    col: int  # 1-based column, 0 when unknown
+    text: str  # what was found, as written
+
+
 @dataclass(frozen=True)
 class Outline:
     """What checks and indexes need of a rendered body: small enough to keep for every body
@@ -69,6 +109,7 @@ class Outline:
     headings: tuple[Heading, ...]
     marks: tuple[Mark, ...]
     links: tuple[Link, ...]
+    notes: tuple[BodyNote, ...] = ()
 
     @property
     def anchors(self) -> frozenset[str]:
@@ -82,11 +123,12 @@ class RenderedBody:
     headings: tuple[Heading, ...]
     annotations: tuple[Annotation, ...]
     links: tuple[Link, ...]
+    notes: tuple[BodyNote, ...] = ()
 
     def outline(self) -> Outline:
         return Outline(self.headings,
                        tuple(Mark(a.criterion, a.anchor, a.line) for a in self.annotations),
-                       self.links)
+                       self.links, self.notes)
 
 
 LinkRewriter = Callable[[str], str]
@@ -117,12 +159,89 @@ def _table_close(self: RendererHTML, tokens: Sequence[Token], idx: int, options:
     return self.renderToken(tokens, idx, options, env) + "</div>\n"
 
 
+def _note_dropped_nesting(md: MarkdownIt) -> None:
+    """Note the first line markdown-it is about to skip for nesting past `maxNesting`."""
+    tokenize = md.block.tokenize
+
+    def tokenize_noting_depth(state: StateBlock, start: int, end: int) -> None:
+        if state.level >= md.options["maxNesting"] and "too_deep" not in state.env:
+            line = state.skipEmptyLines(start)
+            if line < end and state.sCount[line] >= state.blkIndent:
+                state.env["too_deep"] = line
+        tokenize(state, start, end)
+
+    md.block.tokenize = tokenize_noting_depth  # type: ignore[method-assign]
+
+
+def _unique_heading_ids(state: StateCore) -> None:
+    """After the anchors plugin: heading ids that are empty, or taken by the template, an
+    annotation or a footnote, get a free one instead. `env["reserved_ids"]` names ids
+    this handbook's templates use (its levels and criteria)."""
+    reserved = TEMPLATE_IDS | state.env.get("reserved_ids", frozenset())
+    taken: set[str] = set()
+
+    def free(slug: str) -> bool:
+        return slug not in taken and slug not in reserved and not _RENDER_ID.fullmatch(slug)
+
+    for token in state.tokens:
+        if token.type != "heading_open":
+            continue
+        slug = str(token.attrGet("id") or "")
+        if not any(char.isalnum() for char in slug):
+            slug = "section"
+        if not free(slug):
+            suffix = 1
+            while not free(f"{slug}-{suffix}"):
+                suffix += 1
+            slug = f"{slug}-{suffix}"
+        token.attrSet("id", slug)
+        taken.add(slug)
+
+
+_TASK = re.compile(r"\[([ xX])\][ \t\n\v\f\r]+")
+_LIST_OPEN = {"bullet_list_open", "ordered_list_open"}
+_LIST_CLOSE = {"bullet_list_close", "ordered_list_close"}
+
+
+def _task_lists(state: StateCore) -> None:
+    """`- [ ] item` → a disabled checkbox in a label, as mdit-py-plugins' tasklists does,
+    in one pass: that plugin searches back for each item's list, which takes minutes on a
+    long checklist."""
+    tokens = state.tokens
+    lists: list[Token] = []  # the lists open at this point, innermost last
+    for index, token in enumerate(tokens):
+        if token.type in _LIST_OPEN:
+            lists.append(token)
+        elif token.type in _LIST_CLOSE:
+            lists.pop()
+        elif (token.type == "inline" and index >= 2 and lists and token.children
+              and tokens[index - 1].type == "paragraph_open"
+              and tokens[index - 2].type == "list_item_open"
+              and (task := _TASK.match(token.content))):
+            checked = 'checked="checked" ' if task.group(1) != " " else ""
+            box = Token("html_inline", "", 0, content=f'<input class="task-list-item-checkbox" '
+                        f'{checked}disabled="disabled" type="checkbox">')
+            token.children[0].content = token.children[0].content[3:]
+            token.content = token.content[3:]
+            token.children[:0] = [Token("html_inline", "", 0, content="<label>"), box]
+            token.children.append(Token("html_inline", "", 0, content="</label>"))
+            tokens[index - 2].attrSet("class", "task-list-item")
+            lists[-1].attrSet("class", "contains-task-list")
+
+
 @functools.cache
 def make_parser(allow_html: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False})
+    md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False,
+                                   "maxNesting": MAX_NESTING})
+    # Every URL is let through the parser and judged by `is_allowed_url` afterwards, so a
+    # refused one is reported at its line (markdown-it would turn it into text silently).
+    md.validateLink = lambda _url: True  # type: ignore[method-assign]
+    _note_dropped_nesting(md)
     md.enable("table")
-    md.use(footnote_plugin).use(deflist_plugin).use(tasklists_plugin, label=True)
+    md.use(footnote_plugin).use(deflist_plugin)
+    md.core.ruler.after("inline", "task_lists", _task_lists)
     md.use(anchors_plugin, min_level=1, max_level=6)
+    md.core.ruler.after("anchor", "unique_heading_ids", _unique_heading_ids)
     md.use(container_plugin, ANNOTATION)
     for name in CALLOUTS:
         md.use(container_plugin, name, render=_callout(name))
@@ -180,10 +299,11 @@ class _Locator:
         return (*self._position(self._offset(block[0])), cursor)
 
 
-def _rewrite_links(tokens: list[Token], rewrite: LinkRewriter, body: str,
-                   body_line: int) -> list[Link]:
+def _rewrite_links(tokens: list[Token], rewrite: LinkRewriter, locator: _Locator,
+                   notes: list[BodyNote]) -> list[Link]:
+    """Rewrite every link and image target; a target that is not an allowed URL loses its
+    href or src (the text stays) and becomes an `unsafe-url` note instead of a Link."""
     links: list[Link] = []
-    locator = _Locator(body, body_line)
     for token in tokens:
         if token.type != "inline" or not token.children:
             continue
@@ -195,9 +315,74 @@ def _rewrite_links(tokens: list[Token], rewrite: LinkRewriter, body: str,
                 continue
             href = str(child.attrs.get(attr, ""))
             line, col, cursor = locator.find(href, block, cursor)
+            if not is_allowed_url(href):
+                del child.attrs[attr]
+                notes.append(BodyNote("unsafe-url", line, col, href))
+                continue
             links.append(Link(href, line, col, image=child.type == "image"))
             child.attrs[attr] = rewrite(href)
     return links
+
+
+def _drop_unsafe_urls(tokens: list[Token]) -> None:
+    """`_rewrite_links` for text with no lines to report at (a rubric descriptor)."""
+    for token in tokens:
+        for child in token.children or ():
+            for attr in ("href", "src"):
+                if attr in child.attrs and not is_allowed_url(str(child.attrs[attr])):
+                    del child.attrs[attr]
+
+
+@functools.cache
+def _html_finder() -> MarkdownIt:
+    """CommonMark with HTML on and none of the plugins that add HTML tokens of their own."""
+    return MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable("table")
+
+
+def _raw_html(body: str, locator: _Locator) -> list[BodyNote]:
+    """Where raw HTML is written, for a handbook that shows it as text. Found by parsing
+    again with HTML on, which knows code spans and escapes; only bodies with something
+    shaped like a tag pay for it."""
+    if not _MAYBE_HTML.search(body):
+        return []
+    notes: dict[int, BodyNote] = {}  # one per line is enough to find it
+    for token in _html_finder().parse(body):
+        block = (token.map[0], token.map[1]) if token.map else (0, 0)
+        found = [token.content] if token.type == "html_block" else [
+            child.content for child in token.children or () if child.type == "html_inline"]
+        cursor = 0
+        for html in found:
+            line, col, cursor = locator.find(html.strip(), block, cursor)
+            notes.setdefault(line, BodyNote("raw-html", line, col,
+                                            html.strip().split("\n")[0][:60]))
+    return list(notes.values())
+
+
+# What raw HTML may keep, when a handbook allows it: the tags and attributes Markdown and
+# this module write (footnotes, task lists, callouts, annotations, tables), and no script,
+# style, event handler, form or frame.
+_SANITISED_TAGS = nh3.ALLOWED_TAGS | {"section", "input", "label"}
+_SANITISED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir", "role", "aria-label", "aria-hidden",
+          "tabindex"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "input": {"type", "checked", "disabled"},
+    "label": {"for"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "scope", "style"},
+    "time": {"datetime"},
+    "details": {"open"},
+    "abbr": {"title"},
+}
+
+
+def sanitise(html: str) -> str:
+    return nh3.clean(html, tags=_SANITISED_TAGS, attributes=_SANITISED_ATTRIBUTES,
+                     url_schemes=set(URL_SCHEMES), link_rel=None,
+                     filter_style_properties={"text-align"})
 
 
 def _headings(tokens: list[Token]) -> tuple[Heading, ...]:
@@ -217,14 +402,26 @@ def render_markdown(
     allow_html: bool = False,
     rewrite_link: LinkRewriter = lambda href: href,
     criterion_label: CriterionLabel = lambda _id: None,
+    reserved_ids: frozenset[str] = frozenset(),
 ) -> RenderedBody:
+    """`reserved_ids`: ids the page's template gives elements beside the body (besides
+    TEMPLATE_IDS), which no heading may take."""
     md = make_parser(allow_html)
-    env: dict[str, Any] = {}
+    env: dict[str, Any] = {"reserved_ids": reserved_ids}
     tokens = md.parse(body, env)
-    links = _rewrite_links(tokens, rewrite_link, body, body_line)
+    locator = _Locator(body, body_line)
+    found: list[BodyNote] = []
+    links = _rewrite_links(tokens, rewrite_link, locator, found)
+    if not allow_html:
+        found.extend(_raw_html(body, locator))
+    if "too_deep" in env:
+        found.append(BodyNote("markdown-too-deep", body_line + env["too_deep"], 0, ""))
 
     def html(part: list[Token]) -> str:
-        return md.renderer.render(part, md.options, env)
+        rendered = md.renderer.render(part, md.options, env)
+        # Per top-level block: a tag left open by one block is closed at its end, so raw
+        # HTML cannot wrap the theme's own markup around it.
+        return sanitise(rendered) if allow_html else rendered
 
     blocks = _blocks(tokens)
     out: list[str] = []
@@ -264,10 +461,16 @@ def render_markdown(
         out.append(f'<div class="annotated"><div class="passage">{passage}</div>'
                    f'<div class="notes">{"".join(asides)}</div></div>\n')
         index = following
-    return RenderedBody("".join(out), _headings(tokens), tuple(annotations), tuple(links))
+    return RenderedBody("".join(out), _headings(tokens), tuple(annotations), tuple(links),
+                        tuple(sorted(found, key=lambda note: (note.line, note.col))))
 
 
 @functools.lru_cache(maxsize=4096)  # descriptors appear on many pages; render each once
 def render_inline(text: str, allow_html: bool = False) -> str:
     """Short Markdown such as a rubric descriptor, without a surrounding paragraph."""
-    return make_parser(allow_html).renderInline(text)
+    md = make_parser(allow_html)
+    env: dict[str, Any] = {}
+    tokens = md.parseInline(text, env)
+    _drop_unsafe_urls(tokens)
+    rendered = md.renderer.render(tokens, md.options, env)
+    return sanitise(rendered) if allow_html else rendered

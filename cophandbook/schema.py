@@ -6,10 +6,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
 
 from cophandbook.diagnostics import Diagnostics, Location
-from cophandbook.fields import SLUG_RE, Fields, choices_hint
+from cophandbook.fields import SLUG_RE, Fields, a_or_an, choices_hint
 from cophandbook.model import (
     Criterion,
     Exemplar,
@@ -24,6 +23,7 @@ from cophandbook.model import (
     Skill,
     Source,
 )
+from cophandbook.schemes import is_allowed_url
 from cophandbook.sources import RawSource
 
 _COMMON = ("type", "title", "summary")
@@ -40,7 +40,6 @@ ALLOWED_KEYS = {
 _DURATION_RE = re.compile(
     r"^\s*(?:(\d+)\s*(?:h|hr|hrs|hours?))?\s*(?:(\d+)\s*(?:m|min|mins|minutes?)?)?\s*$", re.I
 )
-SAFE_URL_SCHEMES = ("http", "https", "mailto")
 
 
 def parse_minutes(text: str) -> int | None:
@@ -50,11 +49,6 @@ def parse_minutes(text: str) -> int | None:
         return None
     hours, minutes = match.groups()
     return int(hours or 0) * 60 + int(minutes or 0)
-
-
-def is_safe_url(url: str) -> bool:
-    scheme = urlsplit(url).scheme.lower()
-    return not scheme or scheme in SAFE_URL_SCHEMES
 
 
 class _Validator:
@@ -75,7 +69,7 @@ class _Validator:
 
     def fields(self, raw: RawSource) -> Fields:
         fields = Fields(raw.meta, raw.path, self.problems)
-        fields.reject_unknown(ALLOWED_KEYS[raw.kind], f"a {raw.kind}'s front matter")
+        fields.reject_unknown(ALLOWED_KEYS[raw.kind], f"{a_or_an(raw.kind)}'s front matter")
         return fields
 
     def source(self, raw: RawSource) -> Source:
@@ -140,7 +134,7 @@ class _Validator:
 
     def url(self, fields: Fields, key: str) -> str:
         value = fields.text(key) or ""
-        if value and not is_safe_url(value):
+        if value and not is_allowed_url(value):
             self.problems.error(
                 "unsafe-url",
                 f"'{key}' uses a URL scheme that is not allowed: '{value}'",

@@ -1,0 +1,277 @@
+"""Hostile Markdown and front matter: nothing from content runs in a reader's browser, every
+value is escaped where it lands, and what was refused is reported at its line."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from cophandbook.check import check
+from cophandbook.markdown import TEMPLATE_IDS, render_markdown
+from cophandbook.schemes import is_allowed_url
+from tests.conftest import EXEMPLAR, MINIMAL, ROOT, SETTINGS, page
+
+EXEMPLAR_PATH = "content/skills/toasts/exemplars/wedding-toast.md"
+EXEMPLAR_PAGE = "skills/toasts/exemplars/wedding-toast/"
+HEAD = "---\ntitle: Hostile\nlevel: competent\n---\n"  # body line 1 is file line 5
+ALLOW_HTML = SETTINGS + "markdown: {allow_html: true}\n"
+
+
+def problems(result, code: str) -> list[tuple[str, int, int]]:
+    return [(d.location.path.name, d.location.line, d.location.col)
+            for d in result.problems if d.code == code]
+
+
+def work(out: Path) -> BeautifulSoup:
+    """The exemplar's own text, as published."""
+    section = page(out, EXEMPLAR_PAGE).find("section", class_="work")
+    assert section is not None
+    return section
+
+
+def theme_scripts(out: Path) -> set[tuple[str, str]]:
+    found = set()
+    for file in out.rglob("*.html"):
+        for script in BeautifulSoup(file.read_text(), "html.parser").find_all("script"):
+            found.add((script.get("src", ""), script.get_text()))
+    return found
+
+
+def event_handlers(out: Path) -> list[str]:
+    found = []
+    for file in out.rglob("*.html"):
+        for tag in BeautifulSoup(file.read_text(), "html.parser").find_all(True):
+            found += [f"{file.name}: <{tag.name} {name}>" for name in tag.attrs
+                      if name.lower().startswith("on")]
+    return found
+
+
+# -- raw HTML ---------------------------------------------------------------------------------
+
+RAW = (HEAD + "Plain <script>alert(1)</script> text and `<b>code</b>`.\n"
+       "\n"
+       "<div onclick=\"steal()\">a block</div>\n"
+       "\n"
+       "```html\n<iframe src=x></iframe>\n```\n")
+
+
+def test_raw_html_is_text_by_default_with_a_warning_at_its_line(built):
+    result, out = built({EXEMPLAR_PATH: RAW})
+    assert result.written
+    section = work(out)
+    assert section.find("script") is None and section.find("div", onclick=True) is None
+    assert "<script>alert(1)</script>" in section.get_text()
+    assert '<div onclick="steal()">a block</div>' in section.get_text()
+    # Code spans and fences are not raw HTML; the two that are, are named at their lines.
+    assert problems(result, "raw-html") == [("wedding-toast.md", 5, 7),
+                                            ("wedding-toast.md", 7, 1)]
+    assert not event_handlers(out)
+
+
+def test_raw_html_is_sanitised_when_the_handbook_allows_it(built):
+    body = (HEAD + "Kept <b>bold</b>, <abbr title=\"x\">abbr</abbr>; gone <script>alert(1)"
+            "</script><img src=x onerror=alert(2)><a href=\"javascript:alert(3)\">a</a>"
+            "<iframe src=//evil.example></iframe><span style=\"background:url(//t)\">s</span>\n"
+            "\n<form action=/x><input name=q></form>\n\n"
+            "| a | b |\n|--:|---|\n| 1 | 2 |\n\n- [x] done\n\nfoot[^1]\n\n[^1]: note\n\n"
+            "::: tip\nadvice\n:::\n")
+    result, out = built({"handbook.yml": ALLOW_HTML, EXEMPLAR_PATH: body})
+    assert result.written and not problems(result, "raw-html")
+    section = work(out)
+    assert section.find("b").get_text() == "bold"
+    assert section.find("abbr")["title"] == "x"
+    for tag in ("script", "iframe", "form", "style"):
+        assert section.find(tag) is None, tag
+    assert section.find("img")["src"] == "x" and "onerror" not in section.find("img").attrs
+    assert all(not a.get("href", "").startswith("javascript") for a in section.find_all("a"))
+    assert section.find("span").get("style") is None
+    # Markdown's own markup survives the sanitiser.
+    assert section.find("td").get("style") == "text-align:right"
+    assert section.find("input", type="checkbox").has_attr("checked")
+    assert section.find("section", class_="footnotes") is not None
+    assert section.find("aside", class_="callout-tip") is not None
+    assert not event_handlers(out)
+
+
+def test_rubric_descriptors_are_sanitised_too(built):
+    rubric = MINIMAL["content/skills/toasts/rubric.md"].replace(
+        "Ideas in the order they occur.",
+        "'Ideas <img src=x onerror=alert(1)> [see](javascript:alert(2))'")
+    for settings in (SETTINGS, ALLOW_HTML):
+        result, out = built({"handbook.yml": settings,
+                             "content/skills/toasts/rubric.md": rubric})
+        assert result.written
+        rubric_page = page(out, "skills/toasts/rubric/")
+        assert not event_handlers(out)
+        assert not [a for a in rubric_page.find_all("a")
+                    if a.get("href", "").lower().startswith("javascript")]
+
+
+# -- URLs -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
+    " javascript:alert(1)", "\x01javascript:alert(1)", "vbscript:msgbox(1)",
+    "data:text/html,<script>alert(1)</script>", "file:///etc/passwd", "tel:123", "ftp://x",
+])
+def test_only_http_https_mailto_and_relative_urls_are_allowed(url):
+    assert not is_allowed_url(url)
+
+
+@pytest.mark.parametrize("url", ["https://example.org/a", "http://x", "mailto:a@example.org",
+                                 "../rubric.md#structure", "/recordings/a.mp3", "#note-1",
+                                 "page", "//cdn.example.org/x.png", "%6Aavascript:x"])
+def test_allowed_urls(url):
+    assert is_allowed_url(url)
+
+
+def test_links_and_images_with_other_schemes_are_errors_at_their_place(built, make_site):
+    body = (HEAD + "[a](javascript:alert(1)) and [b](&#106;avascript:alert(2))\n"
+            "\n"
+            "![c](data:image/svg+xml,<svg/onload=alert(3)>) <vbscript:msgbox(4)>\n"
+            "\n"
+            "[ok](https://example.org) [mail](mailto:a@example.org) [rel](../rubric.md)\n")
+    result, _ = built({EXEMPLAR_PATH: body})
+    assert not result.written
+    found = problems(result, "unsafe-url")
+    # An entity-encoded target cannot be found as written: its block's start is given.
+    assert [(line, col) for _, line, col in found] == [(5, 1), (5, 5), (7, 6), (7, 49)]
+    site = make_site({EXEMPLAR_PATH: body}, name="checked")
+    assert "unsafe-url" in {d.code for d in check(site).problems.errors}
+
+
+def test_a_refused_link_keeps_its_text_but_not_its_target():
+    rendered = render_markdown("[text](javascript:alert(1)) ![alt](vbscript:x)")
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert soup.find("a").get_text() == "text" and not soup.find("a").has_attr("href")
+    assert soup.find("img")["alt"] == "alt" and not soup.find("img").has_attr("src")
+    assert [note.code for note in rendered.notes] == ["unsafe-url", "unsafe-url"]
+    assert rendered.links == ()
+
+
+@pytest.mark.parametrize("media", ["JaVaScRiPt:alert(1)", " javascript:alert(1)",
+                                   "data:text/html,x", "vbscript:x"])
+def test_front_matter_urls_are_held_to_the_same_list(built, media):
+    text = EXEMPLAR.replace("date: 2026-03-02\n", f"date: 2026-03-02\nmedia: {media!r}\n")
+    result, _ = built({EXEMPLAR_PATH: text})
+    assert problems(result, "unsafe-url") == [("wedding-toast.md", 7, 1)]
+
+
+# -- escaping in every context ----------------------------------------------------------------
+
+NASTY = "</title><script>alert(1)</script>\"'><img src=x onerror=alert(2)>{{ 7*7 }}&amp;"
+
+
+def test_front_matter_values_are_escaped_everywhere(built):
+    quoted = json.dumps(NASTY)  # a JSON string is a YAML string
+    session = (f"---\ntitle: {quoted}\ndate: 2026-05-01\nsummary: {quoted}\n"
+               f"facilitator: {quoted}\n---\nWe met.\n")
+    exemplar = EXEMPLAR.replace("title: Wedding toast", f"title: {quoted}").replace(
+        "contributor: Sam R.", f"contributor: {quoted}\nsummary: {quoted}")
+    _, plain_out = built()
+    result, out = built({EXEMPLAR_PATH: exemplar,
+                         "content/sessions/2026-05-01-nasty.md": session})
+    assert result.written, result.problems.items
+    exemplar_page = page(out, EXEMPLAR_PAGE)
+    assert exemplar_page.title.get_text().startswith(NASTY)
+    assert exemplar_page.find("h1").get_text() == NASTY
+    assert exemplar_page.find("meta", attrs={"name": "description"})["content"] == NASTY
+    assert NASTY in exemplar_page.find("dl", class_="facts").get_text()
+    # Pages that list the exemplar or session show the title as text too.
+    assert NASTY in page(out, "skills/toasts/levels/competent/").get_text()
+    assert NASTY in page(out, "sessions/").get_text()
+    assert theme_scripts(out) == theme_scripts(plain_out)
+    assert not event_handlers(out)
+    feed = ET.parse(out / "sessions" / "feed.xml").getroot()
+    titles = [e.text for e in feed.iter("{http://www.w3.org/2005/Atom}title")]
+    assert NASTY in titles
+    ET.parse(out / "sitemap.xml")
+
+
+def test_jinja_syntax_in_content_is_shown_as_written(built):
+    result, out = built({EXEMPLAR_PATH: HEAD + "{{ 7*7 }} {% if true %}x{% endif %} {# c #}\n"})
+    assert result.written
+    assert work(out).get_text().strip() == "{{ 7*7 }} {% if true %}x{% endif %} {# c #}"
+
+
+def test_code_fence_info_strings_are_escaped(built):
+    body = HEAD + '```js" onmouseover="alert(1)\ncode\n```\n'
+    result, out = built({EXEMPLAR_PATH: body})
+    assert result.written
+    code = work(out).find("code")
+    assert code.get_text() == "code\n" and not event_handlers(out)
+    assert code["class"][0].startswith("language-js")
+
+
+# -- heading ids ------------------------------------------------------------------------------
+
+def test_template_ids_list_every_literal_id_of_the_default_theme():
+    templates = ROOT / "themes" / "default" / "templates"
+    literal = {match for file in templates.glob("*.html")
+               for match in re.findall(r'\bid="([a-z][a-z0-9-]*)"', file.read_text())}
+    assert literal <= TEMPLATE_IDS, sorted(literal - TEMPLATE_IDS)
+
+
+def test_no_page_has_an_id_twice_whatever_the_headings_say(built):
+    names = ["Main", "Site nav", "My level", "Note 1", "fn1", "fnref1", "!!!", "!!!",
+             "Structure", "Structure--novice", "N-structure", "Novice", "Delivery",
+             "Assessment heading", "Main"]
+    headings = "".join(f"## {name}\n\ntext[^{i}]\n\n[^{i}]: n\n\n"
+                       for i, name in enumerate(names))
+    body = HEAD + headings + "Said.\n\n::: annotation structure\nA note.\n:::\n"
+    skill = MINIMAL["content/skills/toasts/index.md"] + "\n## Novice\n\n## Main\n"
+    rubric = MINIMAL["content/skills/toasts/rubric.md"] + "## Structure\n\n## Novice\n"
+    result, out = built({EXEMPLAR_PATH: body, "content/skills/toasts/index.md": skill,
+                         "content/skills/toasts/rubric.md": rubric})
+    assert result.written
+    for file in out.rglob("*.html"):
+        ids = [tag["id"] for tag in BeautifulSoup(file.read_text(), "html.parser")
+               .find_all(id=True)]
+        repeated = {i for i in ids if ids.count(i) > 1}
+        assert not repeated, f"{file.relative_to(out)}: {sorted(repeated)}"
+        assert "" not in ids
+    # The skip link still lands on the page's main element.
+    main = page(out, EXEMPLAR_PAGE).find(id="main")
+    assert main.name == "main"
+
+
+def test_renamed_headings_are_the_anchors_links_are_checked_against(built):
+    body = HEAD + "## Main\n\nSee [below](#main-1) and [missing](#main-2).\n"
+    result, _ = built({EXEMPLAR_PATH: body})
+    anchors = [d.message for d in result.problems if d.code == "broken-anchor"]
+    assert len(anchors) == 1 and "#main-2" in anchors[0]
+
+
+def test_control_characters_never_reach_html_or_xml(built):
+    session = "---\ntitle: Bell\x07 and\x1b escape\ndate: 2026-05-01\n---\nText\x0b here\n"
+    result, out = built({"content/sessions/2026-05-01-bell.md": session,
+                         EXEMPLAR_PATH: HEAD + "nul\x00 and\x1b[31m red\n"})
+    assert result.written
+    assert {d.code for d in result.problems} == {"control-character"}
+    for file in [*out.rglob("*.html"), *out.rglob("*.xml")]:
+        text = file.read_text()
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), file.name
+    ET.parse(out / "sessions" / "feed.xml")
+
+
+def test_control_characters_written_as_yaml_escapes_are_errors_at_their_line(built):
+    session = '---\ntitle: Bell\ndate: 2026-05-01\nsummary: "ring \\a the \\x1b bell"\n---\nx\n'
+    result, _ = built({"content/sessions/2026-05-01-bell.md": session})
+    assert not result.written
+    assert problems(result, "invalid-yaml") == [("2026-05-01-bell.md", 4, 10)]
+    assert "U+0007" in result.problems.errors[0].message
+
+
+def test_static_files_a_browser_would_run_are_warned_about(built):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    result, out = built({"static/logo.svg": svg, "static/page.html": "<script>x</script>",
+                         "static/photo.png": b"\x89PNG", "static/notes.pdf": b"%PDF"})
+    assert result.written  # published as it is: the organizers decide
+    assert sorted(problems(result, "active-static-file")) == [("logo.svg", 0, 0),
+                                                             ("page.html", 0, 0)]
+    assert (out / "logo.svg").read_text() == svg
