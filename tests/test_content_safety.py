@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from cophandbook.build import build
 from cophandbook.check import check
 from cophandbook.markdown import TEMPLATE_IDS, render_markdown
 from cophandbook.schemes import is_allowed_url
@@ -275,3 +276,18 @@ def test_static_files_a_browser_would_run_are_warned_about(built):
     assert sorted(problems(result, "active-static-file")) == [("logo.svg", 0, 0),
                                                              ("page.html", 0, 0)]
     assert (out / "logo.svg").read_text() == svg
+
+
+def test_a_link_to_a_file_outside_the_site_never_copies_it(make_site, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the treasurer's password")
+    body = (HEAD + "[a](../../../../../secret.txt) ![b](/../secret.txt) "
+            "[c](../../../../../../../../etc/passwd)\n")
+    site = make_site({EXEMPLAR_PATH: body})
+    result = build(site)
+    assert result.written
+    assert len([d for d in result.problems if d.code == "broken-link"]) == 3
+    for file in (site / "_site").rglob("*"):
+        if file.is_file():
+            assert b"treasurer" not in file.read_bytes() and b"root:" not in file.read_bytes()
+    assert "unsafe-url" not in {d.code for d in check(site).problems}

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from cophandbook.build import build
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.yamltext import YamlProblem, decode, parse_yaml, split_front_matter
 
@@ -79,3 +80,31 @@ def test_invalid_utf8_reports_its_line():
     assert decode(b"ok\nok\n\xff\n", P, problems) is None
     (d,) = problems.items
     assert d.code == "invalid-encoding" and d.location.line == 3
+
+
+def test_a_billion_laughs_is_refused_before_it_expands():
+    laughs = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+        for i in range(8))
+    with pytest.raises(YamlProblem, match="anchors and aliases") as refused:
+        parse_yaml(laughs, line_offset=1)
+    assert refused.value.line == 2  # the anchor the first alias repeats, at its file line
+
+
+@pytest.mark.parametrize("text", ["x: " + "[" * 5000 + "]" * 5000 + "\n",
+                                  "x: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n",
+                                  "x:\n" + "".join("  " * i + "- \n" for i in range(1, 60))])
+def test_deep_nesting_is_an_error_not_a_recursion_error(text):
+    with pytest.raises(YamlProblem, match=r"nest|depth") as refused:
+        parse_yaml(text, line_offset=1)
+    assert refused.value.line >= 2
+
+
+def test_a_python_tag_in_front_matter_runs_nothing(make_site, tmp_path):
+    marker = tmp_path / "ran"
+    site = make_site({"content/guides/evil.md":
+                      f"---\ntitle: !!python/object/apply:os.system ['touch {marker}']\n---\n"})
+    result = build(site)
+    assert not result.written and not marker.exists()
+    [error] = result.problems.errors
+    assert (error.code, error.location.line) == ("invalid-yaml", 2)
