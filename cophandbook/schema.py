@@ -23,7 +23,7 @@ from cophandbook.model import (
     Skill,
     Source,
 )
-from cophandbook.schemes import is_allowed_url
+from cophandbook.schemes import is_allowed_url, refused_urls
 from cophandbook.sources import RawSource
 
 _COMMON = ("type", "title", "summary")
@@ -193,6 +193,11 @@ class _Validator:
                 for level_id in mapping.entries:
                     if self.level(level_id, mapping.loc(level_id)):
                         descriptors[level_id] = mapping.text(level_id) or ""
+                        for url in refused_urls(descriptors[level_id]):
+                            self.problems.error(
+                                "unsafe-url", f"'{url}' is not a link that can be published",
+                                mapping.loc(level_id),
+                                "links may use http, https, mailto or a relative path")
             missing = [lvl for lvl in self.level_ids if not descriptors.get(lvl)]
             if missing:
                 self.problems.error(

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 
 from cophandbook.build import build
 from cophandbook.check import check
-from cophandbook.markdown import TEMPLATE_IDS, render_markdown
+from cophandbook.markdown import TEMPLATE_IDS, render_inline, render_markdown
 from cophandbook.schemes import is_allowed_url
 from tests.conftest import EXEMPLAR, MINIMAL, ROOT, SETTINGS, page
 
@@ -106,6 +106,10 @@ def test_rubric_descriptors_are_sanitised_too(built):
     for settings in (SETTINGS, ALLOW_HTML):
         result, out = built({"handbook.yml": settings,
                              "content/skills/toasts/rubric.md": rubric})
+        # The refused link is named at the descriptor's line; the image is sanitised.
+        assert problems(result, "unsafe-url") == [("rubric.md", 7, 7)]
+        result, out = built({"handbook.yml": settings, "content/skills/toasts/rubric.md":
+                             rubric.replace("(javascript:alert(2))", "(#)")})
         assert result.written
         rubric_page = page(out, "skills/toasts/rubric/")
         assert not event_handlers(out)
@@ -291,3 +295,12 @@ def test_a_link_to_a_file_outside_the_site_never_copies_it(make_site, tmp_path):
         if file.is_file():
             assert b"treasurer" not in file.read_bytes() and b"root:" not in file.read_bytes()
     assert "unsafe-url" not in {d.code for d in check(site).problems}
+
+
+def test_short_markdown_drops_refused_targets_too():
+    """Rubric descriptors are checked when read; rendering drops a refused target anyway."""
+    for allow_html in (False, True):
+        soup = BeautifulSoup(render_inline("[a](javascript:x) ![b](data:x) <vbscript:y>",
+                                           allow_html), "html.parser")
+        assert [a.get("href") for a in soup.find_all("a")] == [None, None]
+        assert soup.find("img").get("src") is None
