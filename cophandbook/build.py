@@ -76,7 +76,7 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
         updated = (memo.replay(("git-dates", content), problems,
                                lambda found: last_changed(content, found))
                    if memo else last_changed(content, problems))
-    found = discover(site, problems, updated, memo)
+    found = discover(site, problems, updated, memo, settings.max_file_bytes)
     handbook = validate(found.sources, settings, problems)
     # The model holds only what validated; deriving and planning it anyway finds the
     # problems in bodies, paths and links too, so one run reports them all.

@@ -43,6 +43,7 @@ class Settings:
     search: bool
     allow_html: bool
     feedback_themes: tuple[FeedbackTheme, ...]
+    max_file_bytes: int  # the largest content file read (`max_file_mb`)
 
     def level(self, level_id: str) -> Level | None:
         return next((lvl for lvl in self.levels if lvl.id == level_id), None)

@@ -98,7 +98,8 @@ def _read_handbook(site: Path) -> Handbook:
         first = problems.errors[0]
         where = f"{first.location.path}: " if first.location else ""
         raise ScaffoldError(f"{where}{first.message}" + (f" ({first.hint})" if first.hint else ""))
-    return validate(discover(site, problems).sources, settings, problems)
+    return validate(discover(site, problems, max_bytes=settings.max_file_bytes).sources,
+                    settings, problems)
 
 
 def _skill(handbook: Handbook, request: NewItem) -> str:

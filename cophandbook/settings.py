@@ -54,21 +54,6 @@ def _max_file_bytes(fields: Fields, problems: Diagnostics) -> int:
     return int(value * 1024 * 1024)
 
 
-def file_limit(site: Path) -> int:
-    """The largest content file, in bytes, that `site`'s handbook.yml allows. Quiet: the
-    problems of handbook.yml, this value's included, are load_settings's to report, so a
-    missing or broken file gives the default."""
-    quiet = Diagnostics()
-    try:
-        text = decode((site / SETTINGS_FILE).read_bytes(), site / SETTINGS_FILE, quiet)
-        root = parse_yaml(text) if text is not None else None
-    except (OSError, YamlProblem):
-        root = None
-    fields = Fields(root if root is not None and isinstance(root.value, dict) else None,
-                    site / SETTINGS_FILE, quiet)
-    return _max_file_bytes(fields, quiet)
-
-
 def _base(value: str, loc: Location | None, problems: Diagnostics,
           name: str = "'base_url'") -> tuple[str, str]:
     """Split base_url into (path, absolute site URL or "")."""
@@ -200,8 +185,6 @@ def load_settings(site: Path, problems: Diagnostics, *,
         problems.error("invalid-setting", f"'language' should be a language tag like 'en', "
                        f"not '{language}'", fields.loc("language"))
         language = "en"
-    # Validated here with the rest; sources.discover() reads it again through file_limit().
-    _max_file_bytes(fields, problems)
     return Settings(
         title=title,
         description=fields.text("description") or "",
@@ -215,4 +198,5 @@ def load_settings(site: Path, problems: Diagnostics, *,
         search=fields.boolean("search"),
         allow_html=allow_html,
         feedback_themes=_themes(fields, problems),
+        max_file_bytes=_max_file_bytes(fields, problems),
     )

@@ -21,7 +21,7 @@ from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.memo import Memo
 from cophandbook.model import KINDS
 from cophandbook.parallel import map_chunks
-from cophandbook.settings import DEFAULT_MAX_FILE_MB, file_limit
+from cophandbook.settings import DEFAULT_MAX_FILE_MB
 from cophandbook.yamltext import Located, decode, split_front_matter
 
 CONTENT_DIR = "content"
@@ -307,14 +307,12 @@ def _read(path: Path, rel: PurePosixPath, problems: Diagnostics, updated: dt.dat
 
 
 def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] | None = None,
-             memo: Memo | None = None, max_bytes: int | None = None) -> Discovery:
+             memo: Memo | None = None, max_bytes: int = MAX_FILE_BYTES) -> Discovery:
     """`updated` maps paths under content/ to the date they last changed (from git); `memo`
     keeps parsed files between builds, keyed by their content. `max_bytes` is the largest
-    file read; by default `max_file_mb` of handbook.yml (which load_settings validates)."""
+    file read (`Settings.max_file_bytes`)."""
     content = site / CONTENT_DIR
     updated = updated or {}
-    if max_bytes is None:
-        max_bytes = file_limit(site)
     if not content.is_dir():
         problems.error(
             "missing-content",
