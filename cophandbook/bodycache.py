@@ -26,7 +26,7 @@ from cophandbook.markdown import (
     RenderedBody,
 )
 
-FORMAT = 3
+FORMAT = 4
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -56,8 +56,8 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def body_key(code: str, context: str, rel: str, body: str, body_line: int) -> str:
-    text = json.dumps([FORMAT, code, context, rel, body_line, body])
+def body_key(code: str, context: str, rel: str, body_digest: str, body_line: int) -> str:
+    text = f"{FORMAT}\0{code}\0{context}\0{rel}\0{body_line}\0{body_digest}"
     return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
 
 
@@ -75,7 +75,11 @@ def _encode(body: RenderedBody) -> bytes:
 
 def _outline(raw: bytes) -> Outline:
     size = int.from_bytes(raw[:4], "big")
-    headings, marks, links, notes = json.loads(zlib.decompress(raw[4:4 + size]))
+    return _outline_of(json.loads(zlib.decompress(raw[4:4 + size])))
+
+
+def _outline_of(parts: list[list[list[object]]]) -> Outline:
+    headings, marks, links, notes = parts
     # Types are not checked one by one: an entry is only read back by the version that
     # wrote it (the key holds cophandbook's code), and a damaged one fails to decompress.
     return Outline(tuple(map(Heading._make, headings)), tuple(map(Mark._make, marks)),
@@ -94,10 +98,35 @@ def _decode(raw: bytes) -> RenderedBody:
         outline.links, outline.notes)
 
 
+# The outlines of the last build's entries, one line each: `key<TAB>outline as JSON`, after a
+# first line naming the format and the code that wrote them. Plain lines, so that a build
+# copies the lines of unchanged entries instead of encoding them again.
+OUTLINES_FILE = "outlines.index"
+
+
 class BodyCache:
+    """Entries by key, one file each; beside them, the outlines of the last build's
+    entries in one file (`keep_outlines`), which a build reads whole rather than open
+    thousands of files for a few hundred bytes each."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.code = _code_digest()
+        self._outlines: dict[str, str] | None = None
+
+    def _outline_index(self) -> dict[str, str]:
+        if self._outlines is None:
+            self._outlines = {}
+            try:
+                lines = (self.folder / OUTLINES_FILE).read_text(encoding="utf-8").split("\n")
+            except (OSError, UnicodeDecodeError):
+                return self._outlines  # the entries' own files have them
+            if lines[0] == f"{FORMAT} {self.code}":
+                for line in lines[1:]:
+                    key, _, outline = line.partition("\t")
+                    if outline:
+                        self._outlines[key] = outline
+        return self._outlines
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.z"
@@ -109,6 +138,12 @@ class BodyCache:
             return None  # missing or unreadable: render it again
 
     def get_outline(self, key: str) -> Outline | None:
+        indexed = self._outline_index().get(key)
+        if indexed is not None:
+            try:
+                return _outline_of(json.loads(indexed))
+            except (ValueError, KeyError, TypeError):
+                pass
         try:
             with self._path(key).open("rb") as file:
                 size = int.from_bytes(file.read(4), "big")
@@ -128,13 +163,31 @@ class BodyCache:
             return False
         return True
 
+    def keep_outlines(self, outlines: dict[str, Outline]) -> None:
+        """Write the outlines of this build's entries into one file, for the next build."""
+        index = self._outline_index()
+        lines = [f"{FORMAT} {self.code}"]
+        for key, outline in outlines.items():
+            # The same key is the same outline: its line is copied as it was.
+            text = index.get(key) or json.dumps(
+                [outline.headings, outline.marks, outline.links, outline.notes])
+            lines.append(f"{key}\t{text}")
+        file = self.folder / OUTLINES_FILE
+        partial = file.with_name(f"{file.name}.{os.getpid()}.partial")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial.write_text("\n".join(lines), encoding="utf-8")
+            os.replace(partial, file)
+        except OSError:
+            partial.unlink(missing_ok=True)
+
     def keep_only(self, keys: set[str]) -> None:
         """Remove the entries this build did not use (after a build that succeeded)."""
         if not self.folder.is_dir():
             return
         for sub in self.folder.iterdir():
-            if not sub.is_dir():
-                continue
+            if len(sub.name) != 2 or not sub.is_dir():
+                continue  # not a folder of entries (compiled templates, say)
             for entry in sub.iterdir():
                 if entry.name.split(".", 1)[0] not in keys:
                     entry.unlink(missing_ok=True)

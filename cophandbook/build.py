@@ -39,8 +39,9 @@ from cophandbook.routes import Plan, plan
 from cophandbook.schema import validate
 from cophandbook.search import SearchError, index_folder
 from cophandbook.settings import load_settings
+from cophandbook.sourcecache import ParsedSources
 from cophandbook.sources import CONTENT_DIR, discover
-from cophandbook.theme import default_theme, make_env
+from cophandbook.theme import CompiledTemplates, default_theme, make_env
 
 DEFAULT_OUTPUT = "_site"
 
@@ -59,13 +60,14 @@ class Prepared:
 
 def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
             dates: bool | dict[str, dt.date] = False, memo: Memo | None = None,
-            progress: Progress | None = None, cache: BodyCache | None = None
-            ) -> Prepared | None:
+            progress: Progress | None = None, cache: BodyCache | None = None,
+            parsed: ParsedSources | None = None) -> Prepared | None:
     """Stages 1–3. Carries on past errors, so one run reports every problem it can find;
     None only when there are no settings to build with. `dates` asks git when each content
     file last changed (only pages show them, so `check` does not ask). `memo` keeps what
-    did not change from one build to the next (the preview server). `dates` may also be the
-    dates themselves, when the caller asked git already."""
+    did not change from one build to the next (the preview server), and `parsed` the
+    parsed content files from one process to the next. `dates` may also be the dates
+    themselves, when the caller asked git already."""
     settings = load_settings(site, problems, base_url=base_url)
     if settings is None:
         return None
@@ -76,7 +78,7 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
         updated = (memo.replay(("git-dates", content), problems,
                                lambda found: last_changed(content, found))
                    if memo else last_changed(content, problems))
-    found = discover(site, problems, updated, memo, settings.max_file_bytes)
+    found = discover(site, problems, updated, memo, settings.max_file_bytes, parsed)
     handbook = validate(found.sources, settings, problems)
     # The model holds only what validated; deriving and planning it anyway finds the
     # problems in bodies, paths and links too, so one run reports them all.
@@ -173,8 +175,10 @@ def _build(site: Path, out: Path | None, base_url: str | None,
         result.unchanged = True
         return result
     cache = BodyCache(default_folder(site))
+    parsed = ParsedSources(cache.folder, cache.code,
+                           {path: digest for path, (_, _, digest) in stamps.items()})
     prepared = prepare(site, problems, base_url=base_url, dates=dates, progress=progress,
-                       cache=cache)
+                       cache=cache, parsed=parsed)
     if prepared is None or problems.has_errors:
         return result
     try:
@@ -182,7 +186,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     except OutputError as exc:
         problems.error("output-folder", str(exc), Location(out))
         return result
-    env = make_env(site, prepared.theme)
+    env = make_env(site, prepared.theme, CompiledTemplates(cache.folder / "templates", cache.code))
     settings = prepared.derived.handbook.settings
     # Search indexes the whole output before it is swapped in; without it, a rebuild
     # updates the output in place (see output.py).
@@ -228,7 +232,12 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     except BaseException:
         staging.discard()
         raise
-    cache.keep_only(set(prepared.derived.body_keys.values()))
+    keys = prepared.derived.body_keys
+    cache.keep_only(set(keys.values()))
+    cache.keep_outlines({keys[rel]: outline
+                         for rel, outline in prepared.derived.bodies.outlines().items()
+                         if rel in keys})
+    parsed.save()
     written = sum(1 for _, fresh in pages.values() if fresh)
     result.files_written = written + copied
     result.files_kept = len(pages) - written + len(prepared.plan.static) - copied

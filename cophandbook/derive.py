@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from markupsafe import escape
 
 from cophandbook.bodycache import BodyCache, body_key
+from cophandbook.bodytext import SourceChanged
 from cophandbook.deadline import TimeUp, time_limit
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
@@ -78,6 +79,10 @@ class Bodies:
             if len(self._recent) > self._RECENT:
                 self._recent.popitem(last=False)
         return body
+
+    def outlines(self) -> dict[str, Outline]:
+        """Every body's outline, by source rel (read nowhere: not a page's input)."""
+        return dict(self._outlines)
 
     def outline(self, rel: str) -> Outline:
         if self.reads is not None:
@@ -171,10 +176,17 @@ def _check_notes(item: Item, body: Outline, problems: Diagnostics) -> None:
                 problems.error("markdown-too-deep",
                                f"lists or quotes nested deeper than {MAX_NESTING} levels", where,
                                "nest less deeply; what lies deeper would not be shown")
+            case "changed-during-build":
+                problems.error("changed-during-build", "the file changed while the handbook "
+                               "was being built", where, "build again")
             case "markdown-too-slow":
                 problems.error("markdown-too-slow", "this text takes too long to read as "
                                "Markdown", where, "look for long runs of unclosed brackets, "
                                "'<![CDATA[', '<!--' or emphasis marks; split the file")
+
+
+def _changed(body: RenderedBody) -> bool:
+    return any(note.code == "changed-during-build" for note in body.notes)
 
 
 def render_seconds(size: int) -> float:
@@ -228,9 +240,10 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
 
         source = item.source
         try:
-            with time_limit(render_seconds(len(source.body))):
+            body = source.body
+            with time_limit(render_seconds(len(body))):
                 return render_markdown(
-                    source.body,
+                    body,
                     body_line=source.body_line,
                     allow_html=settings.allow_html,
                     rewrite_link=make_rewriter(source.rel, page_paths, urls),
@@ -239,7 +252,9 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
                 )
         except TimeUp:
             note = BodyNote("markdown-too-slow", source.body_line, 0, "")
-            return RenderedBody(f"<pre>{escape(source.body)}</pre>", (), (), (), (note,))
+            return RenderedBody(f"<pre>{escape(body)}</pre>", (), (), (), (note,))
+        except SourceChanged:
+            return RenderedBody("", (), (), (), (BodyNote("changed-during-build", 1, 0, ""),))
 
     by_rel = {item.source.rel: item for item in items}
     held: dict[str, RenderedBody] = {}  # bodies kept in memory: all of them without a cache
@@ -248,10 +263,11 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     if memo:
         for item in items:
             held[item.source.rel] = memo.get(
-                ("body", item.source.rel, item.source.body, item.source.body_line, context),
+                ("body", item.source.rel, item.source.text.digest, item.source.body_line,
+                 context),
                 lambda item=item: render_one(item))
     elif cache:
-        keys = {rel: body_key(cache.code, context, rel, item.source.body,
+        keys = {rel: body_key(cache.code, context, rel, item.source.text.digest,
                               item.source.body_line) for rel, item in by_rel.items()}
         for rel, key in keys.items():
             outline = cache.get_outline(key)
@@ -266,7 +282,8 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
             results: list[Outline | RenderedBody] = []
             for rel in chunk:
                 body = render_one(by_rel[rel])
-                results.append(body.outline() if cache.put(keys[rel], body) else body)
+                kept = not _changed(body) and cache.put(keys[rel], body)
+                results.append(body.outline() if kept else body)
             return results
 
         done = map_chunks(render_and_keep, missing,
@@ -288,6 +305,7 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         return body if body is not None else render_one(by_rel[rel])
 
     for item in items:
+        item.source.text.release()  # a page that shows the body reads it from the cache
         outline = outlines[item.source.rel]
         _check_annotations(handbook, item, outline, problems)
         _check_headings(item, outline, problems)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cophandbook import __version__
+from cophandbook.sourcecache import file_digest
 from cophandbook.sources import walk_files
 
 PACKAGE = Path(__file__).resolve().parent
@@ -39,7 +40,7 @@ def _walk(folder: Path, prefix: str = "", site: Path | None = None) -> list[tupl
 
 def _content_digest(path: str) -> str:
     with open(path, "rb") as file:
-        return hashlib.blake2b(file.read(), digest_size=16).hexdigest()
+        return file_digest(file.read())
 
 
 # A file whose size and modification time are what they were when its digest was taken is

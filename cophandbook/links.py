@@ -10,18 +10,20 @@ Markdown text, and the ids the theme promises (rubric criteria and cells, ladder
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
-from urllib.parse import unquote, urlsplit
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 from cophandbook.derive import Derived, all_items
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
 from cophandbook.markdown import Link
 from cophandbook.model import Exemplar
-from cophandbook.references import is_external, split_md_link
+from cophandbook.references import is_external, split_md_link, split_relative
 from cophandbook.routes import Plan
 from cophandbook.urls import Urls
 
@@ -70,6 +72,13 @@ def collect_targets(derived: Derived, plan: Plan, content_files: frozenset[str])
     return Targets(frozenset(files), anchors, unvalidated)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _split_url(href: str) -> tuple[str, str]:
+    """(path, fragment) of a URL, %-decoded."""
+    path, fragment = split_relative(href)
+    return unquote(path), unquote(fragment)
+
+
 def _resolve_url(path: str, page_path: str) -> str | None:
     """The site path a URL path leads to from a page, or None when it leaves the site."""
     joined = path.lstrip("/") if path.startswith("/") else page_path + path
@@ -88,16 +97,16 @@ class _LinkChecker:
         self.problems = problems
         self.base_path = derived.handbook.settings.base_path
 
-    def check(self, link: Link, rel: str, page_path: str, where: Location) -> str | None:
+    def check(self, link: Link, rel: str, page_path: str, source: Path) -> str | None:
         """Report a link that leads nowhere; return the output file it leads to, if any."""
         href = link.href
         if not href or is_external(href):
             return None
         md_link = split_md_link(href, rel)
         if md_link is not None:
-            return self._check_md(md_link, href, where)
-        parts = urlsplit(href)
-        path = unquote(parts.path)
+            return self._check_md(md_link, href, lambda: Location(source, link.line, link.col))
+        where = Location(source, link.line, link.col)
+        path, fragment = _split_url(href)
         site_path = _resolve_url(path, page_path) if path else page_path
         if site_path is None:
             self.problems.warning("broken-link", f"'{href}' leads outside the site", where)
@@ -108,30 +117,32 @@ class _LinkChecker:
         if file is None:
             self._missing(link, site_path, where)
             return None
-        if parts.fragment:
-            self._check_fragment(file, unquote(parts.fragment), href, where)
+        if fragment:
+            self._check_fragment(file, fragment, href, lambda: where)
         return file
 
-    def _check_md(self, md_link: tuple[str, str], href: str, where: Location) -> str | None:
+    def _check_md(self, md_link: tuple[str, str], href: str,
+                  where: Callable[[], Location]) -> str | None:
         target, fragment = md_link
         site_path = self.derived.page_paths.get(target)
         if site_path is None:
             if natural_site_path(target) not in self.targets.unvalidated:
                 self.problems.warning("broken-link", f"no page '{target}' for the link '{href}'",
-                                      where, "links to other pages are relative paths to their "
-                                      ".md files, such as ../rubric.md")
+                                      where(), "links to other pages are relative paths to "
+                                      "their .md files, such as ../rubric.md")
             return None
         file = Urls.output_file(site_path)
         if fragment:
             self._check_fragment(file, fragment, href, where)
         return file
 
-    def _check_fragment(self, file: str, fragment: str, href: str, where: Location) -> None:
+    def _check_fragment(self, file: str, fragment: str, href: str,
+                        where: Callable[[], Location]) -> None:
         known = self.targets.anchors.get(file)
         if known is None or fragment in known:
             return  # a generated page's ids are only known once rendered
         self.problems.warning("broken-anchor", f"'{href}': the page has no '#{fragment}'",
-                              where, choices_hint(fragment, known))
+                              where(), choices_hint(fragment, known))
 
     def _missing(self, link: Link, site_path: str, where: Location) -> None:
         is_file = link.image or PurePosixPath(site_path).suffix not in _PAGE_SUFFIXES
@@ -167,8 +178,7 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
         if isinstance(item, Exemplar) and item.media:  # a recording is a file link too
             links.append(Link(item.media, item.media_line, 0, image=True))
         for link in links:
-            where = Location(source.path, link.line, link.col)
-            target = checker.check(link, source.rel, page_path, where)
+            target = checker.check(link, source.rel, page_path, source.path)
             if target is not None:
                 inbound[target].add(source.rel)
     return inbound

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cophandbook.bodytext import BodyText
 from cophandbook.diagnostics import Location
 
 KINDS = ("skill", "rubric", "exemplar", "exercise", "session", "page")
@@ -62,9 +63,14 @@ class Source:
 
     path: Path
     rel: str  # POSIX path relative to content/, e.g. "skills/x/exemplars/y.md"
-    body: str = field(repr=False)  # read through Derived.body (see reuse.py), not repr
+    text: BodyText = field(repr=False)  # read through Derived.body (see reuse.py), not repr
     body_line: int
     updated: dt.date | None = None  # when the file last changed, from git
+
+    @property
+    def body(self) -> str:
+        """The Markdown body (read from the file if it is not held; see bodytext.py)."""
+        return self.text.read()
 
     @property
     def location(self) -> Location:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
@@ -20,14 +21,33 @@ def split_md_link(href: str, from_rel: str) -> tuple[str, str] | None:
     """(content path of the target, fragment) for a relative link to a .md file, else None."""
     if ".md" not in href and "%" not in href:
         return None
+    return _md_link_from(from_rel.rpartition("/")[0], href)
+
+
+# Files in one folder link to the same few pages over and over (their rubric, their
+# skill's exemplars): a large handbook checks a hundred thousand links, a few thousand of
+# them different.
+@functools.lru_cache(maxsize=1 << 16)
+def _md_link_from(folder: str, href: str) -> tuple[str, str] | None:
     if is_external(href) or href.startswith(("/", "#")):
         return None
-    parts = urlsplit(href)
-    path = unquote(parts.path)
+    path, fragment = split_relative(href)
+    if "%" in path:
+        path = unquote(path)
     if not path.endswith(".md"):
         return None
-    target = posixpath.normpath(posixpath.join(posixpath.dirname(from_rel), path))
-    return target, parts.fragment
+    target = posixpath.normpath(posixpath.join(folder, path))
+    return target, fragment
+
+
+def split_relative(href: str) -> tuple[str, str]:
+    """(path, fragment) of a URL without a scheme, as `urlsplit` splits it; without its
+    cost for the common case (a large handbook has a hundred thousand links)."""
+    if "\t" in href or "\n" in href or "\r" in href or href[:1] <= " ":
+        parts = urlsplit(href)  # it removes those characters first
+        return parts.path, parts.fragment
+    before, _, fragment = href.partition("#")
+    return before.partition("?")[0], fragment
 
 
 def make_rewriter(

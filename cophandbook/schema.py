@@ -73,7 +73,7 @@ class _Validator:
         return fields
 
     def source(self, raw: RawSource) -> Source:
-        return Source(raw.path, raw.rel, raw.body, raw.body_line, raw.updated)
+        return Source(raw.path, raw.rel, raw.text, raw.body_line, raw.updated)
 
     def title(self, raw: RawSource, fields: Fields) -> str:
         if raw.meta is None:

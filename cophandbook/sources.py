@@ -8,7 +8,6 @@ folder are skipped, and so are devices and pipes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import os
 import re
@@ -17,11 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from cophandbook.bodytext import BodyText
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.memo import Memo
 from cophandbook.model import KINDS
 from cophandbook.parallel import map_chunks
 from cophandbook.settings import DEFAULT_MAX_FILE_MB
+from cophandbook.sourcecache import Parsed, ParsedSources, file_digest
 from cophandbook.yamltext import Located, decode, split_front_matter
 
 CONTENT_DIR = "content"
@@ -42,7 +43,7 @@ class RawSource:
     skill: str  # skill folder it sits in, "" elsewhere
     slug: str
     meta: Located | None
-    body: str
+    text: BodyText
     body_line: int
     updated: dt.date | None = None  # last commit that touched the file, when known
 
@@ -177,37 +178,42 @@ def name_problem(rel: PurePosixPath) -> str | None:
     return None
 
 
-def _markdown_files(content: Path, site: Path, problems: Diagnostics) -> list[Path]:
-    found: list[Path] = []
+def _markdown_files(content: Path, site: Path, problems: Diagnostics) -> list[tuple[str, str]]:
+    """(path, POSIX path under content/) of each Markdown file, in the order of their
+    paths' parts. Plain strings: a large handbook has tens of thousands of them."""
+    found: list[tuple[str, str]] = []
     for name, rel in walk_files(content, site, problems, skip_hidden=True):
-        path = Path(name)
         if rel.endswith(".md"):
-            found.append(path)
+            found.append((name, rel))
         else:
             problems.warning(
                 "not-markdown",
                 "content/ holds Markdown files only; this file is not published",
-                Location(path),
+                Location(Path(name)),
                 "put images, recordings and PDFs in static/",
             )
-    return sorted(found)
+    return sorted(found, key=lambda file: file[1].split("/"))
 
 
-def _check_names(content: Path, files: list[Path], problems: Diagnostics) -> list[Path]:
+def _check_names(files: list[tuple[str, str]], problems: Diagnostics) -> list[tuple[str, str]]:
     """The files whose names can be URLs; the others are reported and not read."""
     good = []
-    for path in files:
-        rel = PurePosixPath(path.relative_to(content).as_posix())
+    for path, rel_text in files:
+        if all(_NAME_RE.match(part) and ".." not in part and not part.endswith(".")
+               for part in rel_text.removesuffix(".md").split("/")):
+            good.append((path, rel_text))  # the common case, without PurePosixPath
+            continue
+        rel = PurePosixPath(rel_text)
         bad = name_problem(rel)
         if bad is None:
-            good.append(path)
+            good.append((path, rel_text))
             continue
         fixed = "/".join(suggest_name(part) for part in rel.with_suffix("").parts) + ".md"
         what = "file" if bad == rel.stem else "folder"
         problems.error(
             "invalid-filename",
             f"the {what} name '{bad}' cannot be part of a page's address",
-            Location(path),
+            Location(Path(path)),
             f"use lowercase letters, digits, '-', '_' and '.': rename it to content/{fixed}",
         )
     return good
@@ -284,7 +290,7 @@ def parse_source(data: bytes, path: Path, rel: PurePosixPath, problems: Diagnost
         skill=skill,
         slug=rel.stem,
         meta=split.meta,
-        body=split.body,
+        text=BodyText.of(path, split.body_line, split.body),
         body_line=split.body_line,
         updated=updated,
     )
@@ -301,16 +307,34 @@ def _read(path: Path, rel: PurePosixPath, problems: Diagnostics, updated: dt.dat
     data = _load(path, max_bytes, problems)
     if data is None:
         return None
-    key = ("source", path, hashlib.blake2b(data, digest_size=16).digest(), updated, max_bytes)
+    key = ("source", path, file_digest(data), updated, max_bytes)
     return memo.replay(key, problems, lambda found: parse_source(data, path, rel, found, updated,
                                                                  max_bytes))
 
 
+def _from_parsed(path: Path, rel: str, parsed: Parsed, updated: dt.date | None) -> RawSource:
+    return RawSource(path, rel, parsed.kind, parsed.skill, parsed.slug, parsed.meta,
+                     BodyText(path, parsed.body_line, parsed.body_digest, parsed.body_size),
+                     parsed.body_line, updated)
+
+
+def _parsed(source: RawSource) -> Parsed:
+    return Parsed(source.kind, source.skill, source.slug, source.meta, source.body_line,
+                  source.text.digest, source.text.size)
+
+
+# One file read by a worker: what it parsed to (its body's text left behind: see
+# bodytext.py), the problems found, and the digest of the bytes read.
+_Read = tuple[RawSource | None, list[Diagnostic], str]
+
+
 def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] | None = None,
-             memo: Memo | None = None, max_bytes: int = MAX_FILE_BYTES) -> Discovery:
+             memo: Memo | None = None, max_bytes: int = MAX_FILE_BYTES,
+             parsed: ParsedSources | None = None) -> Discovery:
     """`updated` maps paths under content/ to the date they last changed (from git); `memo`
-    keeps parsed files between builds, keyed by their content. `max_bytes` is the largest
-    file read (`Settings.max_file_bytes`)."""
+    keeps parsed files between builds in one process, keyed by their content, and `parsed`
+    between processes (see sourcecache.py). `max_bytes` is the largest file read
+    (`Settings.max_file_bytes`)."""
     content = site / CONTENT_DIR
     updated = updated or {}
     if not content.is_dir():
@@ -322,31 +346,52 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
         )
         return Discovery([], frozenset())
     found_files = _markdown_files(content, site, problems)
-    rels = [path.relative_to(content).as_posix() for path in found_files]
+    rels = frozenset(rel for _, rel in found_files)
     # Files with names that cannot be URLs count as present (links to them are not broken
     # too) but are not read.
-    files = _check_names(content, found_files, problems)
-    sources = []
-    if memo is None:
-        def read_chunk(chunk: Sequence[Path]) -> list[tuple[RawSource | None, list[Diagnostic]]]:
-            results = []
-            for path in chunk:
-                found = Diagnostics()
-                rel = path.relative_to(content).as_posix()
-                data = _load(path, max_bytes, found)
-                results.append((None if data is None else parse_source(
-                    data, path, PurePosixPath(rel), found, updated.get(rel), max_bytes),
-                    found.items))
-            return results
-
-        for source, found in map_chunks(read_chunk, files):
-            problems.items.extend(found)
+    files = _check_names(found_files, problems)
+    if memo is not None:
+        sources = []
+        for name, rel in files:
+            source = _read(Path(name), PurePosixPath(rel), problems, updated.get(rel), memo,
+                           max_bytes)
             if source is not None:
                 sources.append(source)
-        return Discovery(sources, frozenset(rels))
-    for path in files:
-        rel = path.relative_to(content).as_posix()
-        source = _read(path, PurePosixPath(rel), problems, updated.get(rel), memo, max_bytes)
+        return Discovery(sources, rels)
+    known: dict[str, RawSource] = {}
+    missing: list[tuple[str, str]] = []
+    for name, rel in files:
+        hit = parsed.get(name, rel) if parsed else None
+        if hit is None:
+            missing.append((name, rel))
+        else:
+            known[rel] = _from_parsed(Path(name), rel, hit, updated.get(rel))
+
+    def read_chunk(chunk: Sequence[tuple[str, str]]) -> list[_Read]:
+        results: list[_Read] = []
+        for name, rel in chunk:
+            found = Diagnostics()
+            path = Path(name)
+            data = _load(path, max_bytes, found)
+            source = None if data is None else parse_source(
+                data, path, PurePosixPath(rel), found, updated.get(rel), max_bytes)
+            if source is not None:
+                source.text.release()  # read again where it is rendered
+            results.append((source, found.items, file_digest(data) if data else ""))
+        return results
+
+    for (name, rel), (source, found, digest) in zip(missing, map_chunks(read_chunk, missing),
+                                                     strict=True):
+        problems.items.extend(found)
+        planned = parsed.digests.get(name) if parsed else None
+        changed = bool(planned and digest and digest != planned)
+        if changed:
+            # The build's fingerprint saw other bytes: its record would claim an output of
+            # a version of the file that it does not hold.
+            problems.error("changed-during-build", "the file changed while the handbook was "
+                           "being built", Location(Path(name)), "build again")
         if source is not None:
-            sources.append(source)
-    return Discovery(sources, frozenset(rels))
+            known[rel] = source
+            if parsed is not None and not found and not changed:
+                parsed.put(rel, digest, _parsed(source))
+    return Discovery([known[rel] for _, rel in files if rel in known], rels)

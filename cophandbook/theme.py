@@ -3,11 +3,17 @@ reachable as "theme/<name>" so a site template can extend the one it replaces.""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import importlib.util
+import marshal
+import os
 import re
 from pathlib import Path
 
+import jinja2
 from jinja2 import (
+    BytecodeCache,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -15,6 +21,7 @@ from jinja2 import (
     StrictUndefined,
     TemplateSyntaxError,
 )
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from cophandbook.diagnostics import Diagnostics, Location
@@ -45,7 +52,49 @@ def _scope_ids(html: str, prefix: str) -> Markup:
                                       str(html)))
 
 
-def make_env(site: Path, theme: Path) -> Environment:
+class CompiledTemplates(BytecodeCache):
+    """Templates as Python code, kept between builds: compiling the theme's templates costs
+    a build a few tenths of a second, more than a small handbook takes to render.
+
+    An entry is used only if it was written for the same template text (Jinja's checksum),
+    by the same Python, Jinja and cophandbook (`version`). The code is kept with marshal,
+    never pickle; like Python's own __pycache__, the folder is trusted (it is the user's
+    cache folder, outside the handbook: see docs/security.md)."""
+
+    def __init__(self, folder: Path, version: str) -> None:
+        self.folder = folder
+        self.header = (f"{importlib.util.MAGIC_NUMBER.hex()} jinja2 {jinja2.__version__} "
+                       f"{version}\n")
+
+    def _file(self, bucket: Bucket) -> Path:
+        return self.folder / f"{bucket.key}.code"
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            data = self._file(bucket).read_bytes()
+        except OSError:
+            return
+        header = f"{self.header}{bucket.checksum}\n".encode()
+        if data.startswith(header):
+            with contextlib.suppress(ValueError, EOFError, TypeError):  # damaged: compile
+                bucket.code = marshal.loads(data[len(header):])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        file = self._file(bucket)
+        partial = file.with_name(f"{file.name}.{os.getpid()}.partial")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(f"{self.header}{bucket.checksum}\n".encode()
+                                + marshal.dumps(bucket.code))
+            os.replace(partial, file)
+        except OSError:
+            partial.unlink(missing_ok=True)  # that only costs the next build time
+
+
+def make_env(site: Path, theme: Path, compiled: CompiledTemplates | None = None
+             ) -> Environment:
+    """`compiled` keeps compiled templates between builds (none for `check`, which writes
+    nothing)."""
     theme_loader = FileSystemLoader(theme / TEMPLATES_DIR)
     loaders = []
     if (site / TEMPLATES_DIR).is_dir():
@@ -58,6 +107,7 @@ def make_env(site: Path, theme: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=compiled,
     )
     env.filters["long_date"] = _long_date
     env.filters["scope_ids"] = _scope_ids

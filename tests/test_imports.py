@@ -8,7 +8,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cophandbook"
 STAGE = {
     "diagnostics": 0, "memo": 0, "parallel": 0, "schemes": 0, "deadline": 0,
     "fingerprint": 1,
-    "yamltext": 1, "fields": 1, "history": 1, "settings": 1, "sources": 1,
+    "yamltext": 1, "bodytext": 1, "sourcecache": 1, "fields": 1, "history": 1, "settings": 1,
+    "sources": 1,
     "model": 2, "schema": 2,
     "urls": 3, "references": 3, "markdown": 3, "bodycache": 3, "derive": 3, "views": 3, "routes": 3,
     "links": 3, "editorial": 3,

@@ -1,0 +1,200 @@
+"""What a build keeps for the next one besides rendered bodies: parsed content files
+(sourcecache.py), the bodies' outlines, and compiled templates. A rebuild reads only the
+files that changed, never gives anything but what a clean build gives, and survives a
+damaged cache or a file that changes while it runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import cophandbook.build
+import cophandbook.sources
+from cophandbook.bodycache import OUTLINES_FILE, default_folder
+from cophandbook.build import build
+from cophandbook.sourcecache import FILE_NAME
+from tests.conftest import EXEMPLAR, write_files
+from tests.test_rebuild import EXEMPLAR_FILE, assert_same_as_a_clean_build, digests
+
+
+@pytest.fixture
+def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("COPHANDBOOK_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The content files each build parses, by path under content/."""
+    seen: list[str] = []
+    original = cophandbook.sources.parse_source
+
+    def counting(data, path, rel, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(rel.as_posix())
+        return original(data, path, rel, *args, **kwargs)
+
+    monkeypatch.setattr(cophandbook.sources, "parse_source", counting)
+    return seen
+
+
+def test_a_rebuild_parses_only_the_files_that_changed(make_site, cache, parses, tmp_path):
+    site = make_site()
+    assert build(site).written
+    files = len(list((site / "content").rglob("*.md")))
+    assert len(parses) == files > 5
+    parses.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
+    assert build(site).written
+    assert parses == [EXEMPLAR_FILE.removeprefix("content/")]
+    assert_same_as_a_clean_build(site, tmp_path)
+
+
+def test_a_change_of_front_matter_alone_is_read_again(make_site, cache, parses, tmp_path):
+    site = make_site()
+    assert build(site).written
+    parses.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("title: Wedding toast",
+                                                       "title: Toast at a wedding")})
+    assert build(site).written
+    assert parses == [EXEMPLAR_FILE.removeprefix("content/")]
+    assert_same_as_a_clean_build(site, tmp_path)
+
+
+def test_a_file_with_problems_is_parsed_on_every_build_and_reported_each_time(
+        make_site, cache, parses):
+    site = make_site({"content/guides/odd.md": "---\ntitle: Odd\n---\nA bell\x07 here.\n"})
+    codes = [d.code for d in build(site).problems]
+    assert "control-character" in codes
+    parses.clear()
+    write_files(site, {"static/bump.txt": "x"})  # so the build is not skipped as unchanged
+    again = build(site)
+    assert parses == ["guides/odd.md"]
+    assert [d.code for d in again.problems] == codes
+
+
+def _garbage(text: str) -> str:
+    return "\n".join(line[: len(line) // 2] for line in text.split("\n"))
+
+
+def _another_version(text: str) -> str:
+    _, _, rest = text.partition("\n")
+    return "0 elsewhere\n" + rest
+
+
+def _wrong_shapes(text: str) -> str:
+    lines = text.split("\n")
+    return "\n".join([lines[0], *(f"{line.split(chr(9))[0]}\t[1, 2]" for line in lines[1:])])
+
+
+@pytest.mark.parametrize("damage", [_garbage, _another_version, _wrong_shapes])
+@pytest.mark.parametrize("name", [FILE_NAME, OUTLINES_FILE])
+def test_a_damaged_index_is_read_again_from_the_files(make_site, cache, tmp_path, damage,
+                                                      name):
+    site = make_site()
+    assert build(site).written
+    index = default_folder(site) / name
+    index.write_text(damage(index.read_text()))
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
+    result = build(site)
+    assert result.written and not result.problems.has_errors
+    assert_same_as_a_clean_build(site, tmp_path)
+
+
+def test_a_file_changed_before_its_body_is_read_fails_the_build_and_keeps_the_output(
+        make_site, cache, monkeypatch):
+    site = make_site()
+    assert build(site).written
+    before = digests(site / "_site")
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
+    validate = cophandbook.build.validate
+
+    def validate_then_edit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # Read and parsed; its body is read again when it is rendered, after this.
+        write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA different paragraph.\n"})
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(cophandbook.build, "validate", validate_then_edit)
+    result = build(site)
+    assert not result.written
+    [problem] = result.problems.errors
+    assert problem.code == "changed-during-build"
+    assert problem.location is not None and problem.location.path.name == "wedding-toast.md"
+    assert digests(site / "_site") == before
+    monkeypatch.setattr(cophandbook.build, "validate", validate)
+    assert build(site).written  # the next build reads the file as it is now
+
+
+def test_a_file_changed_after_the_fingerprint_fails_the_build(make_site, cache, monkeypatch,
+                                                              tmp_path):
+    """The fingerprint names the version of each file the output is built from: a build
+    that read another version of a file must not claim to be that output, nor keep its
+    parse under that version's digest."""
+    site = make_site()
+    assert build(site).written
+    original = (site / EXEMPLAR_FILE).read_text()
+    fingerprint = cophandbook.build.fingerprint
+
+    def fingerprint_then_edit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = fingerprint(*args, **kwargs)
+        write_files(site, {EXEMPLAR_FILE: original.replace("title: Wedding toast",
+                                                           "title: Racing toast")})
+        return found
+
+    write_files(site, {EXEMPLAR_FILE: original + "\nOne more paragraph.\n"})
+    monkeypatch.setattr(cophandbook.build, "fingerprint", fingerprint_then_edit)
+    racing = build(site)
+    assert not racing.written
+    assert [d.code for d in racing.problems.errors] == ["changed-during-build"]
+    monkeypatch.setattr(cophandbook.build, "fingerprint", fingerprint)
+    write_files(site, {EXEMPLAR_FILE: original + "\nOne more paragraph.\n"})
+    assert build(site).written
+    assert_same_as_a_clean_build(site, tmp_path)
+    write_files(site, {EXEMPLAR_FILE: original})
+    assert build(site).written
+    assert_same_as_a_clean_build(site, tmp_path)
+
+
+def test_templates_are_compiled_once_and_a_damaged_entry_compiles_again(
+        make_site, cache, monkeypatch, tmp_path):
+    import jinja2
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda self, source, name=None, *a, **kw:
+                        compiled.append(name) or original(self, source, name, *a, **kw))
+    site = make_site()
+    assert build(site).written
+    assert "exemplar.html" in compiled
+    compiled.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
+    assert build(site).written
+    assert compiled == []
+    for entry in (default_folder(site) / "templates").iterdir():
+        entry.write_bytes(entry.read_bytes()[:-20])
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nAnother paragraph.\n"})
+    assert build(site).written
+    assert "exemplar.html" in compiled
+    assert_same_as_a_clean_build(site, tmp_path)
+
+
+def test_a_site_template_edit_is_compiled_again(make_site, cache, tmp_path):
+    site = make_site({"templates/exemplar.html":
+                      "{% extends 'theme/exemplar.html' %}\n{% block title %}A{% endblock %}\n"})
+    assert build(site).written
+    write_files(site, {"templates/exemplar.html":
+                       "{% extends 'theme/exemplar.html' %}\n{% block title %}B{% endblock %}\n"})
+    assert build(site).written
+    assert_same_as_a_clean_build(site, tmp_path)
+
+
+def test_the_caches_hold_nothing_of_a_deleted_file(make_site, cache):
+    site = make_site({"content/guides/temporary.md": "---\ntitle: Temporary\n---\nSoon gone.\n"})
+    assert build(site).written
+    folder = default_folder(site)
+    assert "guides/temporary.md" in (folder / FILE_NAME).read_text()
+    os.remove(site / "content/guides/temporary.md")
+    assert build(site).written
+    assert "guides/temporary.md" not in (folder / FILE_NAME).read_text()
