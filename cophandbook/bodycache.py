@@ -16,6 +16,7 @@ import os
 import zlib
 from pathlib import Path
 
+from cophandbook.keptlines import KeptLines
 from cophandbook.markdown import (
     Annotation,
     BodyNote,
@@ -98,35 +99,18 @@ def _decode(raw: bytes) -> RenderedBody:
         outline.links, outline.notes)
 
 
-# The outlines of the last build's entries, one line each: `key<TAB>outline as JSON`, after a
-# first line naming the format and the code that wrote them. Plain lines, so that a build
-# copies the lines of unchanged entries instead of encoding them again.
 OUTLINES_FILE = "outlines.index"
 
 
 class BodyCache:
     """Entries by key, one file each; beside them, the outlines of the last build's
-    entries in one file (`keep_outlines`), which a build reads whole rather than open
+    entries in one file (see keptlines.py), which a build reads whole rather than open
     thousands of files for a few hundred bytes each."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.code = _code_digest()
-        self._outlines: dict[str, str] | None = None
-
-    def _outline_index(self) -> dict[str, str]:
-        if self._outlines is None:
-            self._outlines = {}
-            try:
-                lines = (self.folder / OUTLINES_FILE).read_text(encoding="utf-8").split("\n")
-            except (OSError, UnicodeDecodeError):
-                return self._outlines  # the entries' own files have them
-            if lines[0] == f"{FORMAT} {self.code}":
-                for line in lines[1:]:
-                    key, _, outline = line.partition("\t")
-                    if outline:
-                        self._outlines[key] = outline
-        return self._outlines
+        self._outlines = KeptLines(folder / OUTLINES_FILE, f"{FORMAT} {self.code}")
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.z"
@@ -138,12 +122,12 @@ class BodyCache:
             return None  # missing or unreadable: render it again
 
     def get_outline(self, key: str) -> Outline | None:
-        indexed = self._outline_index().get(key)
+        indexed = self._outlines.get(key)
         if indexed is not None:
             try:
                 return _outline_of(json.loads(indexed))
             except (ValueError, KeyError, TypeError):
-                pass
+                self._outlines.forget(key)
         try:
             with self._path(key).open("rb") as file:
                 size = int.from_bytes(file.read(4), "big")
@@ -164,22 +148,13 @@ class BodyCache:
         return True
 
     def keep_outlines(self, outlines: dict[str, Outline]) -> None:
-        """Write the outlines of this build's entries into one file, for the next build."""
-        index = self._outline_index()
-        lines = [f"{FORMAT} {self.code}"]
+        """Write the outlines of this build's entries into one file, for the next build
+        (those read from it are kept as they were)."""
         for key, outline in outlines.items():
-            # The same key is the same outline: its line is copied as it was.
-            text = index.get(key) or json.dumps(
-                [outline.headings, outline.marks, outline.links, outline.notes])
-            lines.append(f"{key}\t{text}")
-        file = self.folder / OUTLINES_FILE
-        partial = file.with_name(f"{file.name}.{os.getpid()}.partial")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            partial.write_text("\n".join(lines), encoding="utf-8")
-            os.replace(partial, file)
-        except OSError:
-            partial.unlink(missing_ok=True)
+            if self._outlines.get(key) is None:
+                self._outlines.put(key, json.dumps(
+                    [outline.headings, outline.marks, outline.links, outline.notes]))
+        self._outlines.save()
 
     def keep_only(self, keys: set[str]) -> None:
         """Remove the entries this build did not use (after a build that succeeded)."""

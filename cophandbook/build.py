@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from cophandbook.bodycache import BodyCache, default_folder
+from cophandbook.bodycache import FORMAT, BodyCache, default_folder
 from cophandbook.derive import Derived, derive
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fingerprint import fingerprint
 from cophandbook.history import last_changed, tracked
+from cophandbook.keptlines import KeptLines
 from cophandbook.links import LinkGraph, check_links
 from cophandbook.memo import Memo
 from cophandbook.output import (
@@ -44,6 +45,7 @@ from cophandbook.sources import CONTENT_DIR, discover
 from cophandbook.theme import CompiledTemplates, default_theme, make_env
 
 DEFAULT_OUTPUT = "_site"
+LINKS_FILE = "links.index"  # link checks kept for the next build, in the cache folder
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,14 @@ class Prepared:
 def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
             dates: bool | dict[str, dt.date] = False, memo: Memo | None = None,
             progress: Progress | None = None, cache: BodyCache | None = None,
-            parsed: ParsedSources | None = None) -> Prepared | None:
+            parsed: ParsedSources | None = None, links: KeptLines | None = None
+            ) -> Prepared | None:
     """Stages 1–3. Carries on past errors, so one run reports every problem it can find;
     None only when there are no settings to build with. `dates` asks git when each content
     file last changed (only pages show them, so `check` does not ask). `memo` keeps what
-    did not change from one build to the next (the preview server), and `parsed` the
-    parsed content files from one process to the next. `dates` may also be the dates
-    themselves, when the caller asked git already."""
+    did not change from one build to the next (the preview server); `parsed` keeps the
+    parsed content files, and `links` the link checks, from one process to the next.
+    `dates` may also be the dates themselves, when the caller asked git already."""
     settings = load_settings(site, problems, base_url=base_url)
     if settings is None:
         return None
@@ -93,7 +96,7 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
         routes = plan(derived, site, theme / "static", problems)
     finally:
         planning_reads, derived.bodies.reads = derived.bodies.reads, None
-    inbound = check_links(derived, routes, found.files, problems)
+    inbound = check_links(derived, routes, found.files, problems, links)
     return Prepared(derived, routes, inbound, theme, len(found.files),
                     frozenset(planning_reads))
 
@@ -177,8 +180,9 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     cache = BodyCache(default_folder(site))
     parsed = ParsedSources(cache.folder, cache.code,
                            {path: digest for path, (_, _, digest) in stamps.items()})
+    links = KeptLines(cache.folder / LINKS_FILE, f"{FORMAT} {cache.code}")
     prepared = prepare(site, problems, base_url=base_url, dates=dates, progress=progress,
-                       cache=cache, parsed=parsed)
+                       cache=cache, parsed=parsed, links=links)
     if prepared is None or problems.has_errors:
         return result
     try:
@@ -238,6 +242,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
                          for rel, outline in prepared.derived.bodies.outlines().items()
                          if rel in keys})
     parsed.save()
+    links.save()
     written = sum(1 for _, fresh in pages.values() if fresh)
     result.files_written = written + copied
     result.files_kept = len(pages) - written + len(prepared.plan.static) - copied

@@ -255,6 +255,8 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
             return RenderedBody(f"<pre>{escape(body)}</pre>", (), (), (), (note,))
         except SourceChanged:
             return RenderedBody("", (), (), (), (BodyNote("changed-during-build", 1, 0, ""),))
+        finally:
+            source.text.release()  # a worker renders thousands: keep none of their texts
 
     by_rel = {item.source.rel: item for item in items}
     held: dict[str, RenderedBody] = {}  # bodies kept in memory: all of them without a cache

@@ -11,6 +11,8 @@ Markdown text, and the ids the theme promises (rubric criteria and cells, ladder
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,8 +21,9 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from cophandbook.derive import Derived, all_items
-from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fields import choices_hint
+from cophandbook.keptlines import KeptLines
 from cophandbook.markdown import Link
 from cophandbook.model import Exemplar
 from cophandbook.references import is_external, split_md_link, split_relative
@@ -72,7 +75,7 @@ def collect_targets(derived: Derived, plan: Plan, content_files: frozenset[str])
     return Targets(frozenset(files), anchors, unvalidated)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=4096)  # a handbook links to the same few files over and over
 def _split_url(href: str) -> tuple[str, str]:
     """(path, fragment) of a URL, %-decoded."""
     path, fragment = split_relative(href)
@@ -166,19 +169,60 @@ class _LinkChecker:
 LinkGraph = dict[str, set[str]]  # output file → content files whose text links to it
 
 
+def _targets_digest(targets: Targets, derived: Derived) -> str:
+    """Everything a link's check depends on besides the link itself and its page."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (sorted(targets.files), sorted(targets.unvalidated),
+                 sorted(derived.page_paths.items()), derived.handbook.settings.base_path):
+        digest.update(repr(part).encode())
+    for file in sorted(targets.anchors):
+        digest.update(f"{file}\0{sorted(targets.anchors[file])}\0".encode())
+    return digest.hexdigest()
+
+
 def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
-                problems: Diagnostics) -> LinkGraph:
-    """Report links that lead nowhere; return who links to what, for finding orphans."""
-    checker = _LinkChecker(derived, collect_targets(derived, plan, content_files), problems)
+                problems: Diagnostics, kept: KeptLines | None = None) -> LinkGraph:
+    """Report links that lead nowhere; return who links to what, for finding orphans.
+
+    With `kept`, a source's result (its problems, the files it links to) is kept for the
+    next build, under a key of everything it depends on: its body (by the body's cache
+    key), its media, its page, and all the links could lead to. A rebuild after an edit
+    that moves no page and no heading checks only the edited file's links."""
+    targets = collect_targets(derived, plan, content_files)
+    checker = _LinkChecker(derived, targets, problems)
     inbound: LinkGraph = defaultdict(set)
+    around = _targets_digest(targets, derived) if kept is not None else ""
     for item in all_items(derived.handbook):
         source = item.source
         page_path = derived.page_paths[source.rel]
+        media = item.media if isinstance(item, Exemplar) else ""
+        key = None
+        if kept is not None and source.rel in derived.body_keys:
+            key = hashlib.blake2b(repr((around, derived.body_keys[source.rel], str(source.path),
+                                        page_path, media, getattr(item, "media_line", 0))
+                                       ).encode(), digest_size=20).hexdigest()
+            if (entry := kept.get(key)) is not None:
+                try:
+                    found, files = json.loads(entry)
+                    problems.items.extend(Diagnostic.from_dict(d) for d in found)
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    kept.forget(key)  # damaged: checked again below
+                else:
+                    for file in files:
+                        inbound[file].add(source.rel)
+                    continue
+        checker.problems = Diagnostics()
         links = list(derived.outline(source).links)
         if isinstance(item, Exemplar) and item.media:  # a recording is a file link too
             links.append(Link(item.media, item.media_line, 0, image=True))
+        leads_to = set()
         for link in links:
             target = checker.check(link, source.rel, page_path, source.path)
             if target is not None:
+                leads_to.add(target)
                 inbound[target].add(source.rel)
+        problems.items.extend(checker.problems.items)
+        if key is not None:
+            kept.put(key, json.dumps([[d.to_dict() for d in checker.problems.items],
+                                      sorted(leads_to)]))
     return inbound

@@ -10,6 +10,7 @@ with other threads running (the preview server; forking those is unsafe) run in-
 from __future__ import annotations
 
 import ctypes
+import gc
 import math
 import multiprocessing
 import os
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
+_DEFAULT_THRESHOLDS = gc.get_threshold()  # before a build changes them
 MIN_ITEMS = 200  # below this, starting workers costs more than it saves
 CHUNKS_PER_WORKER = 4  # enough to even out uneven chunks, few enough to stay cheap
 
@@ -55,6 +57,13 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+def _start_worker(parent: int) -> None:
+    _die_with(parent)
+    # The build collects rarely (its objects live until it ends); a worker's garbage
+    # does not, and the inherited objects are frozen, so collecting costs it little.
+    gc.set_threshold(*_DEFAULT_THRESHOLDS)
+
+
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
     assert _work is not None
     return _work(_items[bounds[0]:bounds[1]])
@@ -74,10 +83,14 @@ def map_chunks(work: Callable[[Sequence[T]], list[R]], items: Sequence[T],
     size = math.ceil(len(items) / (workers * CHUNKS_PER_WORKER))
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _work, _items = work, items
+    # Frozen objects are left out of collections: a worker that collects its own garbage
+    # then never writes to the objects it shares with the build, so they stay shared
+    # rather than copied into every worker.
+    gc.freeze()
     try:
         results: list[R] = []
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with,
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(os.getpid(),)) as pool:
             for part in pool.map(_run_chunk, bounds):
                 results.extend(part)
@@ -85,4 +98,5 @@ def map_chunks(work: Callable[[Sequence[T]], list[R]], items: Sequence[T],
                     progress(len(results))
         return results
     finally:
+        gc.unfreeze()
         _work, _items = None, ()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import posixpath
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
@@ -24,10 +23,6 @@ def split_md_link(href: str, from_rel: str) -> tuple[str, str] | None:
     return _md_link_from(from_rel.rpartition("/")[0], href)
 
 
-# Files in one folder link to the same few pages over and over (their rubric, their
-# skill's exemplars): a large handbook checks a hundred thousand links, a few thousand of
-# them different.
-@functools.lru_cache(maxsize=1 << 16)
 def _md_link_from(folder: str, href: str) -> tuple[str, str] | None:
     if is_external(href) or href.startswith(("/", "#")):
         return None

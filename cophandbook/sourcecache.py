@@ -8,10 +8,8 @@ and the body's own digest. So a file that did not change is neither read nor par
 and its body is read only if it has to be rendered (bodytext.py).
 
 Only files that parsed without a single problem are kept: the problems of the others must
-be reported on every build, and there are few of them. The entries of one handbook live in
-one file of JSON lines in its body cache folder (never pickle, which would run code from a
-file), under the digest of the code that parsed them, and the file is rewritten after each
-build that succeeds with just the entries it used.
+be reported on every build, and there are few of them. The entries of one handbook are
+kept as JSON in one file of its cache folder (see keptlines.py).
 """
 
 from __future__ import annotations
@@ -19,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from cophandbook.keptlines import KeptLines
 from cophandbook.yamltext import Located
 
 FORMAT = 1
@@ -92,44 +90,28 @@ class ParsedSources:
     as the fingerprint took it (files missing from it are read and parsed)."""
 
     def __init__(self, folder: Path, code: str, digests: Mapping[str, str]) -> None:
-        self.file = folder / FILE_NAME
-        self.code = code
         self.digests = digests
-        self._old: dict[str, str] | None = None  # entries as JSON, by key
-        self._new: dict[str, str] = {}
-        self.hits = 0
+        self._kept = KeptLines(folder / FILE_NAME, f"{FORMAT} {code}")
 
-    def _load(self) -> dict[str, str]:
-        if self._old is None:
-            self._old = {}
-            try:
-                lines = self.file.read_text(encoding="utf-8").split("\n")
-            except (OSError, UnicodeDecodeError):
-                return self._old  # every file is parsed again
-            if lines[0] == f"{FORMAT} {self.code}":
-                for line in lines[1:]:
-                    key, _, entry = line.partition("\t")
-                    if entry:
-                        self._old[key] = entry
-        return self._old
+    @property
+    def hits(self) -> int:
+        return self._kept.hits
 
     def get(self, path: str, rel: str) -> Parsed | None:
         digest = self.digests.get(path)
         if digest is None:
             return None
         key = f"{rel}\0{digest}"
-        entry = self._load().get(key)
+        entry = self._kept.get(key)
         if entry is None:
             return None
         try:
             kind, skill, slug, meta, body_line, digest, size = json.loads(entry)
-            parsed = Parsed(kind, skill, slug, None if meta is None else _decode_located(meta),
-                            int(body_line), str(digest), int(size))
+            return Parsed(kind, skill, slug, None if meta is None else _decode_located(meta),
+                          int(body_line), str(digest), int(size))
         except (ValueError, TypeError, KeyError):
+            self._kept.forget(key)
             return None
-        self._new[key] = entry
-        self.hits += 1
-        return parsed
 
     def put(self, rel: str, digest: str, parsed: Parsed) -> None:
         """Keep what parsing gave for a file whose bytes, as read, had `digest`: not the
@@ -137,19 +119,10 @@ class ParsedSources:
         if not encodable(parsed.meta):
             return
         meta = None if parsed.meta is None else _encode_located(parsed.meta)
-        self._new[f"{rel}\0{digest}"] = json.dumps(
+        self._kept.put(f"{rel}\0{digest}", json.dumps(
             [parsed.kind, parsed.skill, parsed.slug, meta, parsed.body_line,
-             parsed.body_digest, parsed.body_size])
+             parsed.body_digest, parsed.body_size]))
 
     def save(self) -> None:
-        """Keep this build's entries for the next (after a build that succeeded): one line
-        each, `rel NUL digest TAB entry as JSON`, after a line naming the format and the
-        code that wrote them. Lines, so that unchanged entries are copied, not encoded."""
-        lines = [f"{FORMAT} {self.code}", *(f"{key}\t{entry}" for key, entry in self._new.items())]
-        partial = self.file.with_name(f"{self.file.name}.{os.getpid()}.partial")
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text("\n".join(lines), encoding="utf-8")
-            os.replace(partial, self.file)
-        except OSError:
-            partial.unlink(missing_ok=True)  # that only costs the next build time
+        """Keep this build's entries for the next (after a build that succeeded)."""
+        self._kept.save()

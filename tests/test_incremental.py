@@ -13,9 +13,9 @@ import pytest
 import cophandbook.build
 import cophandbook.sources
 from cophandbook.bodycache import OUTLINES_FILE, default_folder
-from cophandbook.build import build
+from cophandbook.build import LINKS_FILE, build
 from cophandbook.sourcecache import FILE_NAME
-from tests.conftest import EXEMPLAR, write_files
+from tests.conftest import EXEMPLAR, EXERCISE, write_files
 from tests.test_rebuild import EXEMPLAR_FILE, assert_same_as_a_clean_build, digests
 
 
@@ -90,7 +90,7 @@ def _wrong_shapes(text: str) -> str:
 
 
 @pytest.mark.parametrize("damage", [_garbage, _another_version, _wrong_shapes])
-@pytest.mark.parametrize("name", [FILE_NAME, OUTLINES_FILE])
+@pytest.mark.parametrize("name", [FILE_NAME, OUTLINES_FILE, LINKS_FILE])
 def test_a_damaged_index_is_read_again_from_the_files(make_site, cache, tmp_path, damage,
                                                       name):
     site = make_site()
@@ -198,3 +198,53 @@ def test_the_caches_hold_nothing_of_a_deleted_file(make_site, cache):
     os.remove(site / "content/guides/temporary.md")
     assert build(site).written
     assert "guides/temporary.md" not in (folder / FILE_NAME).read_text()
+
+
+EXERCISE_FILE = "content/skills/toasts/exercises/one-minute-ladder.md"
+LINKING = EXERCISE + ("See [the toast](../exemplars/wedding-toast.md#transcript) "
+                      "and [gone](nowhere.md).\n")
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The content files whose links each build checks."""
+    import cophandbook.links
+    seen: list[str] = []
+    original = cophandbook.links._LinkChecker.check
+
+    def counting(self, link, rel, *args):  # type: ignore[no-untyped-def]
+        seen.append(rel)
+        return original(self, link, rel, *args)
+
+    monkeypatch.setattr(cophandbook.links._LinkChecker, "check", counting)
+    return seen
+
+
+def _link_problems(result: cophandbook.build.BuildResult) -> list[tuple[str, str, int]]:
+    return [(d.code, d.location.path.name, d.location.line) for d in result.problems
+            if d.code.startswith("broken") and d.location]
+
+
+def test_a_rebuild_checks_only_the_links_of_the_file_that_changed(make_site, cache, checked):
+    site = make_site({EXERCISE_FILE: LINKING})
+    first = build(site)
+    assert "skills/toasts/exercises/one-minute-ladder.md" in checked
+    assert _link_problems(first) == [("broken-link", "one-minute-ladder.md", 11)]
+    checked.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
+    again = build(site)
+    assert set(checked) <= {EXEMPLAR_FILE.removeprefix("content/")}
+    # The unchanged file's broken link is still reported, from what was kept.
+    assert _link_problems(again) == _link_problems(first)
+
+
+def test_a_heading_that_goes_is_missed_by_the_links_to_it(make_site, cache, checked):
+    site = make_site({EXERCISE_FILE: LINKING})
+    assert _link_problems(build(site)) == [("broken-link", "one-minute-ladder.md", 11)]
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("## Transcript", "## What was said")})
+    again = build(site)
+    assert "skills/toasts/exercises/one-minute-ladder.md" in checked
+    assert _link_problems(again) == [("broken-anchor", "one-minute-ladder.md", 11),
+                                     ("broken-link", "one-minute-ladder.md", 11)]
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR})
+    assert _link_problems(build(site)) == [("broken-link", "one-minute-ladder.md", 11)]
