@@ -119,6 +119,7 @@ class BuildResult:
     files_kept: int = 0  # files identical to the previous output's, not written again
     pages_reused: int = 0  # pages kept from the previous output without rendering them
     bodies_cached: int = 0  # Markdown bodies taken from the cache rather than rendered
+    sources_cached: int = 0  # content files taken as parsed by an earlier build, not read
 
 
 @contextlib.contextmanager
@@ -248,6 +249,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     result.files_kept = len(pages) - written + len(prepared.plan.static) - copied
     result.pages_reused = reuse.kept if reuse else 0
     result.bodies_cached = prepared.derived.cached
+    result.sources_cached = parsed.hits
     result.pages, result.files = record.pages, record.files
     result.output = out
     result.written = True

@@ -171,6 +171,7 @@ def _build(args: argparse.Namespace) -> int:
     kept = (f", {result.files_kept} unchanged" if result.files_kept else "")
     reused = [f"{count} {what}" for count, what in (
         (result.pages_reused, "pages not rendered again"),
+        (result.sources_cached, "files not read again"),
         (result.bodies_cached, "bodies from the cache")) if count]
     print(f"Built {result.pages} pages ({result.files} files) into {where} in {seconds:.2f} s: "
           f"{result.files_written} written{kept}"

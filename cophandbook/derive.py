@@ -103,7 +103,7 @@ class Derived:
     # ("exercise" | "exemplar", skill, slug) → sessions that used it, in date order
     used_in: dict[tuple[str, str, str], list[Session]] = field(default_factory=dict)
     # source rel → its body's cache key, which changes whenever the rendered body may
-    # (only with a body cache)
+    # (with a body cache or a memo)
     body_keys: dict[str, str] = field(default_factory=dict)
     cached: int = 0  # bodies taken from the cache rather than rendered
 
@@ -263,11 +263,14 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     outlines: dict[str, Outline] = {}
     keys: dict[str, str] = {}
     if memo:
+        # Keys as the cache's, for telling bodies apart (see reuse.py); the code cannot
+        # change within one process.
+        keys = {item.source.rel: body_key("memo", context, item.source.rel,
+                                          item.source.text.digest, item.source.body_line)
+                for item in items}
         for item in items:
-            held[item.source.rel] = memo.get(
-                ("body", item.source.rel, item.source.text.digest, item.source.body_line,
-                 context),
-                lambda item=item: render_one(item))
+            held[item.source.rel] = memo.get(("body", keys[item.source.rel]),
+                                             lambda item=item: render_one(item))
     elif cache:
         keys = {rel: body_key(cache.code, context, rel, item.source.text.digest,
                               item.source.body_line) for rel, item in by_rel.items()}

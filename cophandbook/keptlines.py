@@ -15,16 +15,22 @@ from pathlib import Path
 
 
 class KeptLines:
-    def __init__(self, file: Path, version: str) -> None:
+    """Without a file, the entries of the build before are given (`entries`), and this
+    build's are taken from `kept()` (the preview server keeps them in memory)."""
+
+    def __init__(self, file: Path | None, version: str = "",
+                 entries: dict[str, str] | None = None) -> None:
         self.file = file
         self.header = version
-        self._old: dict[str, str] | None = None
+        self._old: dict[str, str] | None = entries
         self._new: dict[str, str] = {}
         self.hits = 0
 
     def _load(self) -> dict[str, str]:
         if self._old is None:
             self._old = {}
+            if self.file is None:
+                return self._old
             try:
                 lines = self.file.read_text(encoding="utf-8").split("\n")
             except (OSError, UnicodeDecodeError):
@@ -48,6 +54,10 @@ class KeptLines:
         """Do not keep `key` after all (its value could not be read)."""
         self._new.pop(key, None)
 
+    def kept(self) -> dict[str, str]:
+        """This build's entries: those it used, and those it added."""
+        return self._new
+
     def put(self, key: str, value: str) -> None:
         if "\n" in key or "\t" in key or "\n" in value:
             raise ValueError("a kept line cannot hold a line break or a tab in its key")
@@ -55,6 +65,8 @@ class KeptLines:
 
     def save(self) -> None:
         """Write this build's entries (after a build that succeeded)."""
+        if self.file is None:
+            return
         lines = [self.header, *(f"{key}\t{value}" for key, value in self._new.items())]
         partial = self.file.with_name(f"{self.file.name}.{os.getpid()}.partial")
         try:

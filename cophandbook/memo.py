@@ -31,6 +31,9 @@ class Memo:
         value = self._entries[key] = make()
         return value
 
+    def has(self, key: Hashable) -> bool:
+        return key in self._entries
+
     def replay(self, key: Hashable, problems: Diagnostics,
                make: Callable[[Diagnostics], T]) -> T:
         """Like `get` for a step that reports problems: a hit reports them again."""

@@ -87,11 +87,12 @@ def encodable(value: Located | None) -> bool:
 
 class ParsedSources:
     """Entries by (rel, file digest); `digests` maps a file's path to its content digest
-    as the fingerprint took it (files missing from it are read and parsed)."""
+    as the fingerprint took it (files missing from it are read and parsed). Without a
+    folder, nothing is kept: only `digests` are given (the preview's memo does the rest)."""
 
-    def __init__(self, folder: Path, code: str, digests: Mapping[str, str]) -> None:
+    def __init__(self, folder: Path | None, code: str, digests: Mapping[str, str]) -> None:
         self.digests = digests
-        self._kept = KeptLines(folder / FILE_NAME, f"{FORMAT} {code}")
+        self._kept = KeptLines(folder / FILE_NAME if folder else None, f"{FORMAT} {code}")
 
     @property
     def hits(self) -> int:

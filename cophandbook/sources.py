@@ -303,13 +303,27 @@ class Discovery:
 
 
 def _read(path: Path, rel: PurePosixPath, problems: Diagnostics, updated: dt.date | None,
-          memo: Memo, max_bytes: int) -> RawSource | None:
+          memo: Memo, max_bytes: int, planned: str | None) -> RawSource | None:
+    """A file parsed, from `memo` when it holds the file's content: known without reading
+    the file when the fingerprint took its digest (`planned`)."""
+    if planned is not None and memo.has(key := ("source", path, planned, updated, max_bytes)):
+        return memo.replay(key, problems, lambda _: None)
     data = _load(path, max_bytes, problems)
     if data is None:
         return None
-    key = ("source", path, file_digest(data), updated, max_bytes)
+    digest = file_digest(data)
+    if planned is not None and digest != planned:
+        _changed(path, problems)
+    key = ("source", path, digest, updated, max_bytes)
     return memo.replay(key, problems, lambda found: parse_source(data, path, rel, found, updated,
                                                                  max_bytes))
+
+
+def _changed(path: Path, problems: Diagnostics) -> None:
+    # The build's fingerprint saw other bytes: its record would claim an output of a
+    # version of the file that it does not hold.
+    problems.error("changed-during-build", "the file changed while the handbook was being "
+                   "built", Location(path), "build again")
 
 
 def _from_parsed(path: Path, rel: str, parsed: Parsed, updated: dt.date | None) -> RawSource:
@@ -333,7 +347,8 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
              parsed: ParsedSources | None = None) -> Discovery:
     """`updated` maps paths under content/ to the date they last changed (from git); `memo`
     keeps parsed files between builds in one process, keyed by their content, and `parsed`
-    between processes (see sourcecache.py). `max_bytes` is the largest file read
+    between processes (see sourcecache.py); with both, `parsed` only says which files the
+    memo holds without reading them. `max_bytes` is the largest file read
     (`Settings.max_file_bytes`)."""
     content = site / CONTENT_DIR
     updated = updated or {}
@@ -354,7 +369,7 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
         sources = []
         for name, rel in files:
             source = _read(Path(name), PurePosixPath(rel), problems, updated.get(rel), memo,
-                           max_bytes)
+                           max_bytes, parsed.digests.get(name) if parsed else None)
             if source is not None:
                 sources.append(source)
         return Discovery(sources, rels)
@@ -386,10 +401,7 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
         planned = parsed.digests.get(name) if parsed else None
         changed = bool(planned and digest and digest != planned)
         if changed:
-            # The build's fingerprint saw other bytes: its record would claim an output of
-            # a version of the file that it does not hold.
-            problems.error("changed-during-build", "the file changed while the handbook was "
-                           "being built", Location(Path(name)), "build again")
+            _changed(Path(name), problems)
         if source is not None:
             known[rel] = source
             if parsed is not None and not found and not changed:

@@ -25,10 +25,12 @@ def test_the_build_summary_says_what_was_written_kept_and_cached(make_site, caps
     again = capsys.readouterr().out.splitlines()[0]
     match = re.fullmatch(r"Built (\d+) pages \((\d+) files\) into .* in [\d.]+ s: "
                          r"(\d+) written, (\d+) unchanged \((\d+) pages not rendered again, "
-                         r"(\d+) bodies from the cache\)\.", again)
+                         r"(\d+) files not read again, (\d+) bodies from the cache\)\.", again)
     assert match, again
-    files, written, unchanged, kept, cached = map(int, match.groups()[1:])
+    files, written, unchanged, kept, unread, cached = map(int, match.groups()[1:])
     assert 0 < written < 10 and written + unchanged == files and kept > 10 and cached > 5
+    sources = len(list((site / "content").rglob("*.md")))
+    assert unread == sources - 1  # all but the edited file
     assert main(["build", str(site)]) == 0
     assert capsys.readouterr().out.startswith("Nothing changed: the ")
 

@@ -81,6 +81,69 @@ def test_only_the_edited_body_is_rendered_again(preview):
     assert builder.memo.misses == 2  # the file's parse and its Markdown
 
 
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pages each build renders (the others are kept from the build before)."""
+    import jinja2
+    seen: list[str] = []
+    original = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *a, **kw: seen.append(
+        a[0]["page_path"]) or original(self, *a, **kw))
+    return seen
+
+
+def test_only_the_pages_that_show_an_edited_body_are_rendered_again(preview, rendered,
+                                                                      tmp_path):
+    site, builder = preview
+    first = builder.build()
+    every = len(rendered)
+    rendered.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
+    after = builder.build()
+    assert "skills/toasts/exemplars/wedding-toast/" in rendered
+    assert len(rendered) <= 6 < every
+    assert "skills/toasts/exercises/one-minute-ladder/" not in rendered
+    same_as_clean_build(site, after.root, tmp_path)
+    # A kept page is the previous build's file, linked.
+    page = "skills/toasts/exercises/one-minute-ladder/index.html"
+    assert (after.root / page).stat().st_ino == (first.root / page).stat().st_ino
+
+
+def test_a_rebuild_reads_and_checks_only_the_edited_file(preview, monkeypatch, tmp_path):
+    import cophandbook.links
+    import cophandbook.sources
+    site, builder = preview
+    read: list[str] = []
+    checked: list[str] = []
+    load, check = cophandbook.sources._load, cophandbook.links._LinkChecker.check
+    monkeypatch.setattr(cophandbook.sources, "_load",
+                        lambda path, *a: read.append(path.name) or load(path, *a))
+    monkeypatch.setattr(cophandbook.links._LinkChecker, "check",
+                        lambda self, link, rel, *a: checked.append(rel) or check(self, link,
+                                                                                rel, *a))
+    builder.build()
+    assert len(read) == len(list((site / "content").rglob("*.md"))) > 5
+    read.clear()
+    checked.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nSee [safety](../../../guides/safety.md).\n"})
+    after = builder.build()
+    assert read == ["wedding-toast.md"]
+    assert set(checked) == {"skills/toasts/exemplars/wedding-toast.md"}
+    same_as_clean_build(site, after.root, tmp_path)
+
+
+@pytest.mark.parametrize("edit", ["a template", "a level's name", "a static file"])
+def test_an_edit_outside_content_renders_every_page_again(preview, rendered, tmp_path, edit):
+    site, builder = preview
+    builder.build()
+    every = len(rendered)
+    rendered.clear()
+    write_files(site, EDITS[edit])
+    after = builder.build()
+    assert len(rendered) == every
+    same_as_clean_build(site, after.root, tmp_path)
+
+
 def test_a_failed_build_keeps_nothing_half_written(preview):
     site, builder = preview
     good = builder.build()

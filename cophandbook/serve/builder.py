@@ -2,8 +2,9 @@
 
 A build is complete on disk before the server is pointed at it, so no page is ever served
 half-built. What did not change is kept between builds: parsed files and rendered Markdown
-(in a Memo), the compiled templates (one Jinja environment), and unchanged output files,
-which are hard-linked from the previous build's folder instead of written again.
+(in a Memo), the compiled templates (one Jinja environment), pages whose inputs did not
+change (not rendered again: see reuse.py), and unchanged output files, which are
+hard-linked from the previous build's folder instead of written again.
 """
 
 from __future__ import annotations
@@ -20,14 +21,19 @@ from jinja2 import Environment
 
 from cophandbook.build import prepare
 from cophandbook.diagnostics import Diagnostics
+from cophandbook.fingerprint import Stamps, fingerprint
+from cophandbook.keptlines import KeptLines
 from cophandbook.memo import Memo
 from cophandbook.render import render
+from cophandbook.reuse import PageInputs, Reuse, site_digest
 from cophandbook.routes import StaticFile
 from cophandbook.search import SearchError, index_folder
-from cophandbook.theme import TEMPLATES_DIR, make_env
+from cophandbook.sourcecache import ParsedSources
+from cophandbook.theme import TEMPLATES_DIR, default_theme, make_env
 from cophandbook.urls import SEARCH_DIR, Urls
 
 _KEPT_BUILDS = 2  # the one being served and the one before, for requests still reading it
+_KEPT = object()  # a page kept from the previous build, in place of its bytes
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,28 @@ class PreviewBuilder:
         self._search_lock = threading.Lock()
         self.base_path = "/"
         self.search_language: str | None = None  # None when the site has no search
+        # What the last build that succeeded rendered from (see reuse.py).
+        self._stamps: Stamps = {}
+        self._stamped_ns = 0
+        self._page_inputs: dict[str, PageInputs] = {}
+        self._link_checks: dict[str, str] = {}  # see links.check_links
+        self._folders: set[Path] = set()  # made in the build being written
 
     def build(self) -> Outcome:
         started = time.perf_counter()
         problems = Diagnostics()
+        # Taken before anything is read, so a change made while building is seen by the
+        # next build. Commit dates are left out: the preview asks git once per session.
+        stamped_ns = time.time_ns()
+        inputs = fingerprint(self.site, default_theme(), None, {}, self._stamps,
+                             self._stamped_ns)
         self.memo.start_build()
-        prepared = prepare(self.site, problems, dates=True, memo=self.memo)
+        links = KeptLines(None, entries=self._link_checks)
+        # The fingerprint's digests tell the memo which files it holds without reading them.
+        digests = ParsedSources(None, "", {path: digest for path, (_, _, digest)
+                                           in inputs.stamps.items()})
+        prepared = prepare(self.site, problems, dates=True, memo=self.memo, parsed=digests,
+                           links=links)
         self.memo.finish_build()
         if prepared is not None:
             settings = prepared.derived.handbook.settings
@@ -78,11 +100,18 @@ class PreviewBuilder:
             self.search_language = settings.language if settings.search else None
         if prepared is None or problems.has_errors:
             return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
+        site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
+                                  prepared.planning_reads)
+        reuse = (Reuse(site_inputs, self._page_inputs, self._keep)
+                 if site_inputs is not None else None)
         files = render(prepared.plan, prepared.derived, self._environment(prepared.theme),
-                       problems)
+                       problems, reuse=reuse)
         if problems.has_errors:
             return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
         root, changed = self._write(files, prepared.plan.static)
+        self._stamps, self._stamped_ns = inputs.stamps, stamped_ns
+        self._page_inputs = reuse.inputs if reuse else {}
+        self._link_checks = links.kept()
         pages = sorted(name for name in files if name.endswith(".html"))
         page_digest = hashlib.blake2b(repr(
             [(name, self._previous.digests[name]) for name in pages]).encode()).digest()
@@ -97,13 +126,28 @@ class PreviewBuilder:
             self._env, self._env_key = make_env(self.site, theme), key
         return self._env
 
-    def _write(self, files: dict[str, bytes], static: tuple[StaticFile, ...]) -> tuple[Path, int]:
+    def _keep(self, rel: str) -> object | None:
+        """A page of the previous build, to be linked into the next as it is."""
+        previous = self._previous
+        if previous.root is None or rel not in previous.digests:
+            return None
+        return _KEPT
+
+    def _write(self, files: dict[str, object], static: tuple[StaticFile, ...]
+               ) -> tuple[Path, int]:
         self._count += 1
         root = self.workspace / f"build-{self._count}"
         root.mkdir()
+        self._folders = {root}
         previous, written = self._previous, _Written(root)
         changed = 0
         for rel, data in files.items():
+            if data is _KEPT and previous.root is not None:
+                written.digests[rel] = previous.digests[rel]
+                changed += self._place(previous, rel, written.digests[rel], root,
+                                       previous.root / rel)
+                continue
+            assert isinstance(data, bytes)
             written.digests[rel] = hashlib.blake2b(data, digest_size=16).digest()
             changed += self._place(previous, rel, written.digests[rel], root, data)
         for item in static:
@@ -119,12 +163,14 @@ class PreviewBuilder:
         self._previous = written
         return root, changed
 
-    @staticmethod
-    def _place(previous: _Written, rel: str, digest: object, root: Path,
+    def _place(self, previous: _Written, rel: str, digest: object, root: Path,
                content: bytes | Path) -> bool:
         """Put one file into the new build, hard-linked from the previous build when it is
         unchanged. True when it changed."""
-        target = _target(root, rel)
+        target = root / rel
+        if target.parent not in self._folders:  # once per folder: a site has thousands
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
         unchanged = previous.root is not None and previous.digests.get(rel) == digest
         if unchanged and previous.root is not None:
             try:
@@ -180,9 +226,3 @@ def _link_or_copy(source: str, target: str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
-
-
-def _target(root: Path, rel: str) -> Path:
-    target = root / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target
