@@ -107,8 +107,9 @@ class BodyCache:
     entries in one file (see keptlines.py), which a build reads whole rather than open
     thousands of files for a few hundred bytes each."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, read_only: bool = False) -> None:
         self.folder = folder
+        self.read_only = read_only  # `check`: entries are read, none written
         self.code = _code_digest()
         self._outlines = KeptLines(folder / OUTLINES_FILE, f"{FORMAT} {self.code}")
 
@@ -137,6 +138,8 @@ class BodyCache:
 
     def put(self, key: str, body: RenderedBody) -> bool:
         """Keep `body`; False if the cache cannot be written (that only costs time)."""
+        if self.read_only:
+            return False
         path = self._path(key)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         try:

@@ -171,8 +171,8 @@ class Staging:
         digest = self.old.digests.get(rel)
         if digest is None:
             return None
-        if self.in_place:
-            return (digest, False) if (self.out / rel).is_file() else None
+        if self.in_place:  # os.path, not Path: this runs for every page of a rebuild
+            return (digest, False) if os.path.isfile(os.path.join(self.out_real, rel)) else None
         target = _inside(self.root, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:

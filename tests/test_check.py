@@ -151,3 +151,33 @@ def test_example_site_checks_clean_even_strictly(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "cophandbook", "check", str(EXAMPLE_SITE),
                            "--strict"], capture_output=True, text=True, cwd=os.getcwd())
     assert proc.returncode == 0, proc.stdout
+
+
+def test_check_after_a_build_reads_the_cache_and_finds_the_same_problems(make_site, tmp_path,
+                                                                        monkeypatch):
+    import cophandbook.derive
+    import cophandbook.sources
+    from cophandbook.bodycache import default_folder
+    monkeypatch.setenv("COPHANDBOOK_CACHE", str(tmp_path / "cache"))
+    site = make_site({"content/skills/toasts/exercises/unused.md":
+                      EXERCISE + "\nSee [gone](gone.md) and [the toast](../rubric.md#nope).\n"})
+    without_cache = [d.to_dict() for d in check(site).problems]
+    assert {"broken-link", "broken-anchor", "unused-exercise"} <= {d["code"] for d in
+                                                                    without_cache}
+    build(site)
+    cache = default_folder(site)
+    kept = snapshot(cache)
+    work: list[str] = []
+    render, parse = cophandbook.derive.render_markdown, cophandbook.sources.parse_source
+    monkeypatch.setattr(cophandbook.derive, "render_markdown",
+                        lambda body, **kw: work.append("render") or render(body, **kw))
+    monkeypatch.setattr(cophandbook.sources, "parse_source",
+                        lambda *a, **kw: work.append("parse") or parse(*a, **kw))
+    assert [d.to_dict() for d in check(site).problems] == without_cache
+    assert work == []  # every file as parsed, every body as rendered, by the build
+    assert snapshot(cache) == kept  # read, never written
+    # A file changed since the build is read and rendered again.
+    write_files(site, {"content/skills/toasts/exercises/unused.md": EXERCISE})
+    after = check(site)
+    assert work == ["parse", "render"]
+    assert "broken-link" not in {d.code for d in after.problems}
