@@ -191,6 +191,15 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     except OutputError as exc:
         problems.error("output-folder", str(exc), Location(out))
         return result
+    # What the next build can take from this one is written now, before pages are rendered
+    # (every entry is right whatever happens next), and let go of: forked workers would
+    # each hold it too.
+    keys = prepared.derived.body_keys
+    cache.keep_outlines({keys[rel]: outline
+                         for rel, outline in prepared.derived.bodies.outlines().items()
+                         if rel in keys})
+    parsed.save()
+    links.save()
     env = make_env(site, prepared.theme, CompiledTemplates(cache.folder / "templates", cache.code))
     settings = prepared.derived.handbook.settings
     # Search indexes the whole output before it is swapped in; without it, a rebuild
@@ -237,13 +246,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     except BaseException:
         staging.discard()
         raise
-    keys = prepared.derived.body_keys
-    cache.keep_only(set(keys.values()))
-    cache.keep_outlines({keys[rel]: outline
-                         for rel, outline in prepared.derived.bodies.outlines().items()
-                         if rel in keys})
-    parsed.save()
-    links.save()
+    cache.keep_only(set(prepared.derived.body_keys.values()))
     written = sum(1 for _, fresh in pages.values() if fresh)
     result.files_written = written + copied
     result.files_kept = len(pages) - written + len(prepared.plan.static) - copied

@@ -64,7 +64,8 @@ class KeptLines:
         self._new[key] = value
 
     def save(self) -> None:
-        """Write this build's entries (after a build that succeeded)."""
+        """Write this build's entries, and let go of them (a file's entries are read and
+        written once per build)."""
         if self.file is None:
             return
         lines = [self.header, *(f"{key}\t{value}" for key, value in self._new.items())]
@@ -75,3 +76,5 @@ class KeptLines:
             os.replace(partial, self.file)
         except OSError:
             partial.unlink(missing_ok=True)  # that only costs the next build time
+        finally:
+            self._old, self._new = {}, {}
