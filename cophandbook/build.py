@@ -184,15 +184,11 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     links = KeptLines(cache.folder / LINKS_FILE, f"{FORMAT} {cache.code}")
     prepared = prepare(site, problems, base_url=base_url, dates=dates, progress=progress,
                        cache=cache, parsed=parsed, links=links)
-    if prepared is None or problems.has_errors:
-        return result
-    try:
-        check_output_folder(site, out)
-    except OutputError as exc:
-        problems.error("output-folder", str(exc), Location(out))
+    if prepared is None:
         return result
     # What the next build can take from this one is written now, before pages are rendered
-    # (every entry is right whatever happens next), and let go of: forked workers would
+    # and whether or not this build goes on (every entry is right whatever happens next, and
+    # the build after a mistake is fixed needs it most), and let go of: forked workers would
     # each hold it too.
     keys = prepared.derived.body_keys
     cache.keep_outlines({keys[rel]: outline
@@ -200,6 +196,13 @@ def _build(site: Path, out: Path | None, base_url: str | None,
                          if rel in keys})
     parsed.save()
     links.save()
+    if problems.has_errors:
+        return result
+    try:
+        check_output_folder(site, out)
+    except OutputError as exc:
+        problems.error("output-folder", str(exc), Location(out))
+        return result
     env = make_env(site, prepared.theme, CompiledTemplates(cache.folder / "templates", cache.code))
     settings = prepared.derived.handbook.settings
     # Search indexes the whole output before it is swapped in; without it, a rebuild

@@ -269,8 +269,10 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
                                           item.source.text.digest, item.source.body_line)
                 for item in items}
         for item in items:
-            held[item.source.rel] = memo.get(("body", keys[item.source.rel]),
-                                             lambda item=item: render_one(item))
+            key = ("body", keys[item.source.rel])
+            body = held[item.source.rel] = memo.get(key, lambda item=item: render_one(item))
+            if _changed(body):
+                memo.forget(key)
     elif cache:
         keys = {rel: body_key(cache.code, context, rel, item.source.text.digest,
                               item.source.body_line) for rel, item in by_rel.items()}

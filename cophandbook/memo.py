@@ -34,6 +34,10 @@ class Memo:
     def has(self, key: Hashable) -> bool:
         return key in self._entries
 
+    def forget(self, key: Hashable) -> None:
+        """Drop a result that must not be replayed (made from a file that was changing)."""
+        self._entries.pop(key, None)
+
     def replay(self, key: Hashable, problems: Diagnostics,
                make: Callable[[Diagnostics], T]) -> T:
         """Like `get` for a step that reports problems: a hit reports them again."""

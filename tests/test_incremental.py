@@ -248,3 +248,16 @@ def test_a_heading_that_goes_is_missed_by_the_links_to_it(make_site, cache, chec
                                      ("broken-link", "one-minute-ladder.md", 11)]
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR})
     assert _link_problems(build(site)) == [("broken-link", "one-minute-ladder.md", 11)]
+
+
+def test_the_build_after_a_mistake_is_fixed_reads_only_the_fixed_file(make_site, cache, parses,
+                                                                      tmp_path):
+    site = make_site()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("level: competent", "level: nope")})
+    failed = build(site)
+    assert not failed.written and [d.code for d in failed.problems.errors] == ["unknown-level"]
+    parses.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR})
+    assert build(site).written
+    assert parses == [EXEMPLAR_FILE.removeprefix("content/")]
+    assert_same_as_a_clean_build(site, tmp_path)

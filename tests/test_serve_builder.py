@@ -197,3 +197,28 @@ def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_si
     assert len(list((second.root / "pagefind/index").iterdir())) == \
         len(list((clean / "pagefind/index").iterdir()))
     assert not list(second.root.glob(".pagefind*"))
+
+
+def test_a_file_changed_mid_build_is_not_remembered_as_broken(preview, monkeypatch, tmp_path):
+    """A body is read again from its file when it must be rendered again (here because a
+    new page changes what links resolve against); if the file changed meanwhile the build
+    fails, and that failure must not be replayed once the file is back as it was."""
+    import cophandbook.build
+    site, builder = preview
+    builder.build()
+    validate = cophandbook.build.validate
+
+    def validate_then_edit(*args, **kwargs):  # type: ignore[no-untyped-def]
+        write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nAnother line.\n"})
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(cophandbook.build, "validate", validate_then_edit)
+    write_files(site, {"content/guides/new.md": "---\ntitle: New\n---\nA new guide.\n"})
+    racing = builder.build()
+    assert racing.root is None
+    assert {d.code for d in racing.problems.errors} == {"changed-during-build"}
+    monkeypatch.setattr(cophandbook.build, "validate", validate)
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR})  # the version the racing build planned with
+    after = builder.build()
+    assert after.root is not None, [str(d) for d in after.problems]
+    same_as_clean_build(site, after.root, tmp_path)
