@@ -195,12 +195,11 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
     for item in all_items(derived.handbook):
         source = item.source
         page_path = derived.page_paths[source.rel]
-        media = item.media if isinstance(item, Exemplar) else ""
+        media = (item.media, item.media_line) if isinstance(item, Exemplar) else ("", 0)
         key = None
         if kept is not None and source.rel in derived.body_keys:
             key = hashlib.blake2b(repr((around, derived.body_keys[source.rel], str(source.path),
-                                        page_path, media, getattr(item, "media_line", 0))
-                                       ).encode(), digest_size=20).hexdigest()
+                                        page_path, media)).encode(), digest_size=20).hexdigest()
             if (entry := kept.get(key)) is not None:
                 try:
                     found, files = json.loads(entry)
@@ -213,8 +212,8 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
                     continue
         checker.problems = Diagnostics()
         links = list(derived.outline(source).links)
-        if isinstance(item, Exemplar) and item.media:  # a recording is a file link too
-            links.append(Link(item.media, item.media_line, 0, image=True))
+        if media[0]:  # a recording is a file link too
+            links.append(Link(*media, 0, image=True))
         leads_to = set()
         for link in links:
             target = checker.check(link, source.rel, page_path, source.path)

@@ -1,4 +1,9 @@
-from cophandbook.references import make_rewriter, split_md_link
+from urllib.parse import urlsplit
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cophandbook.references import make_rewriter, split_md_link, split_relative
 from cophandbook.urls import Urls
 from tests.conftest import codes, page
 
@@ -35,3 +40,12 @@ def test_broken_links_and_anchors_are_reported_at_their_line(built):
     found = [(d.code, d.location.line) for d in result.problems]
     assert found == [("broken-link", 6), ("broken-anchor", 6)]
     assert "broken-anchor" in codes(result)
+
+
+@given(st.text(alphabet="ab./#?%-_ \t\n\x01md", max_size=16))
+def test_splitting_a_relative_url_agrees_with_urlsplit(href):
+    """The fast split of a link without a scheme gives what urlsplit gives."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc:
+        return  # not a relative link: never given to split_relative
+    assert split_relative(href) == (parts.path, parts.fragment)
