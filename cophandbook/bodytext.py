@@ -77,9 +77,3 @@ class BodyText:
 
     def __hash__(self) -> int:
         return hash((self.digest, self.line))
-
-    def __getstate__(self) -> tuple[Path, int, str, int, str | None]:
-        return self.path, self.line, self.digest, self.size, self._text
-
-    def __setstate__(self, state: tuple[Path, int, str, int, str | None]) -> None:
-        self.path, self.line, self.digest, self.size, self._text = state
