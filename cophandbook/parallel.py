@@ -81,11 +81,15 @@ def _start_worker(parent: int) -> None:
     gc.set_threshold(*_DEFAULT_THRESHOLDS)
 
 
+def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
+    assert _work is not None
+    return _work(_items[bounds[0]:bounds[1]])
+
+
 def _results_of(bounds: tuple[int, int]) -> bytes:
     """What a worker sends back: its chunk's results, or the error that stopped it."""
-    assert _work is not None
     try:
-        return pickle.dumps((True, _work(_items[bounds[0]:bounds[1]])), pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps((True, _run_chunk(bounds)), pickle.HIGHEST_PROTOCOL)
     except BaseException as exc:  # the parent raises it; the worker only reports it
         text = "".join(traceback.format_exception(exc))
         try:
@@ -105,7 +109,12 @@ class _Worker:
 def _fork(index: int, bounds: tuple[int, int]) -> _Worker:
     parent = os.getpid()
     reading, writing = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reading)
+        os.close(writing)
+        raise
     if pid == 0:  # the worker: it never returns into the caller's code
         status = 1
         try:
@@ -148,9 +157,19 @@ def _run_forked(bounds: list[tuple[int, int]], workers: int,
         try:
             while waiting or running:
                 while waiting and len(running) < workers:
-                    worker = _fork(*waiting.popleft())
+                    index, chunk = waiting.popleft()
+                    try:
+                        worker = _fork(index, chunk)
+                    except OSError:  # no process to be had (a limit, memory): work here
+                        parts[index] = _run_chunk(chunk)
+                        done += len(parts[index])
+                        if progress:
+                            progress(done)
+                        continue
                     running[worker.pipe] = worker
                     selector.register(worker.pipe, selectors.EVENT_READ, worker)
+                if not running:
+                    continue
                 for key, _ in selector.select():
                     worker = key.data
                     data = os.read(worker.pipe, 1 << 20)

@@ -106,3 +106,24 @@ def large(chunk: Sequence[int]) -> list[str]:
 def test_results_larger_than_a_pipe_holds_arrive_whole():
     results = map_chunks(large, list(range(MIN_ITEMS * 2)))
     assert len(results) == MIN_ITEMS * 2 and all(len(r) == 100_000 for r in results)
+
+
+def test_chunks_are_worked_in_the_build_when_no_process_can_be_forked(monkeypatch):
+    forks = 0
+    real_fork = os.fork
+
+    def fork_twice() -> int:  # then the system refuses, as at a process limit
+        nonlocal forks
+        forks += 1
+        if forks > 2:
+            raise BlockingIOError("Resource temporarily unavailable")
+        return real_fork()
+
+    monkeypatch.setattr(parallel.os, "fork", fork_twice)
+    items = list(range(MIN_ITEMS * 4))
+    results = map_chunks(pid_and_touched, items)
+    assert [doubled for doubled, _, _ in results] == [item * 2 for item in items]
+    pids = {pid for _, pid, _ in results}
+    assert os.getpid() in pids and len(pids) == 3  # two workers, then the build itself
+    touched.clear()
+    assert no_children_left()
