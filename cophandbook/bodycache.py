@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import zlib
 from pathlib import Path
 
-from cophandbook.keptlines import KeptLines
+from cophandbook.kept import KeptEntries
 from cophandbook.markdown import (
     Annotation,
     BodyNote,
@@ -104,14 +105,14 @@ OUTLINES_FILE = "outlines.index"
 
 class BodyCache:
     """Entries by key, one file each; beside them, the outlines of the last build's
-    entries in one file (see keptlines.py), which a build reads whole rather than open
+    entries in one file (see kept.py), which a build reads whole rather than open
     thousands of files for a few hundred bytes each."""
 
     def __init__(self, folder: Path, *, read_only: bool = False) -> None:
         self.folder = folder
         self.read_only = read_only  # `check`: entries are read, none written
         self.code = _code_digest()
-        self._outlines = KeptLines(folder / OUTLINES_FILE, f"{FORMAT} {self.code}")
+        self._outlines = KeptEntries(folder / OUTLINES_FILE, f"{FORMAT} {self.code}")
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.z"
@@ -126,8 +127,8 @@ class BodyCache:
         indexed = self._outlines.get(key)
         if indexed is not None:
             try:
-                return _outline_of(json.loads(indexed))
-            except (ValueError, KeyError, TypeError):
+                return _outline_of(marshal.loads(indexed))
+            except (ValueError, KeyError, TypeError, EOFError):
                 self._outlines.forget(key)
         try:
             with self._path(key).open("rb") as file:
@@ -155,8 +156,9 @@ class BodyCache:
         (those read from it are kept as they were)."""
         for key, outline in outlines.items():
             if self._outlines.get(key) is None:
-                self._outlines.put(key, json.dumps(
-                    [outline.headings, outline.marks, outline.links, outline.notes]))
+                self._outlines.put(key, marshal.dumps(  # of tuples: not of named ones
+                    [list(map(tuple, part)) for part in (outline.headings, outline.marks,
+                                                         outline.links, outline.notes)]))
         self._outlines.save()
 
     def keep_only(self, keys: set[str]) -> None:

@@ -21,7 +21,7 @@ from cophandbook.derive import Derived, derive
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fingerprint import fingerprint
 from cophandbook.history import last_changed, tracked
-from cophandbook.keptlines import KeptLines
+from cophandbook.kept import KeptEntries
 from cophandbook.links import LinkGraph, check_links
 from cophandbook.memo import Memo
 from cophandbook.output import (
@@ -63,7 +63,7 @@ class Prepared:
 def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
             dates: bool | dict[str, dt.date] = False, memo: Memo | None = None,
             progress: Progress | None = None, cache: BodyCache | None = None,
-            parsed: ParsedSources | None = None, links: KeptLines | None = None
+            parsed: ParsedSources | None = None, links: KeptEntries | None = None
             ) -> Prepared | None:
     """Stages 1–3. Carries on past errors, so one run reports every problem it can find;
     None only when there are no settings to build with. `dates` asks git when each content
@@ -181,7 +181,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     cache = BodyCache(default_folder(site))
     parsed = ParsedSources(cache.folder, cache.code,
                            {path: digest for path, (_, _, digest) in stamps.items()})
-    links = KeptLines(cache.folder / LINKS_FILE, f"{FORMAT} {cache.code}")
+    links = KeptEntries(cache.folder / LINKS_FILE, f"{FORMAT} {cache.code}")
     prepared = prepare(site, problems, base_url=base_url, dates=dates, progress=progress,
                        cache=cache, parsed=parsed, links=links)
     if prepared is None:

@@ -20,7 +20,7 @@ from cophandbook.diagnostics import Diagnostics
 from cophandbook.editorial import review
 from cophandbook.fields import STRICT_IN_CHECK as STRICT_FIELDS
 from cophandbook.fingerprint import fingerprint
-from cophandbook.keptlines import KeptLines
+from cophandbook.kept import KeptEntries
 from cophandbook.links import STRICT_IN_CHECK
 from cophandbook.sourcecache import ParsedSources
 from cophandbook.theme import compile_templates, default_theme, make_env
@@ -38,7 +38,7 @@ def check(site: Path) -> CheckResult:
     files = fingerprint(site, default_theme(), None, {})
     parsed = ParsedSources(cache.folder, cache.code,
                            {path: digest for path, (_, _, digest) in files.stamps.items()})
-    links = KeptLines(cache.folder / LINKS_FILE, f"{FORMAT} {cache.code}")
+    links = KeptEntries(cache.folder / LINKS_FILE, f"{FORMAT} {cache.code}")
     prepared = prepare(site, problems, cache=cache, parsed=parsed, links=links)
     if prepared is not None:
         review(prepared.derived, prepared.inbound, problems)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
+import marshal
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,7 +23,7 @@ from urllib.parse import unquote
 from cophandbook.derive import Derived, all_items
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fields import choices_hint
-from cophandbook.keptlines import KeptLines
+from cophandbook.kept import KeptEntries
 from cophandbook.markdown import Link
 from cophandbook.model import Exemplar
 from cophandbook.references import is_external, split_md_link, split_relative
@@ -181,7 +181,7 @@ def _targets_digest(targets: Targets, derived: Derived) -> str:
 
 
 def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
-                problems: Diagnostics, kept: KeptLines | None = None) -> LinkGraph:
+                problems: Diagnostics, kept: KeptEntries | None = None) -> LinkGraph:
     """Report links that lead nowhere; return who links to what, for finding orphans.
 
     With `kept`, a source's result (its problems, the files it links to) is kept for the
@@ -202,9 +202,9 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
                                         page_path, media)).encode(), digest_size=20).hexdigest()
             if (entry := kept.get(key)) is not None:
                 try:
-                    found, files = json.loads(entry)
+                    found, files = marshal.loads(entry)
                     problems.items.extend(Diagnostic.from_dict(d) for d in found)
-                except (ValueError, TypeError, KeyError, AttributeError):
+                except (ValueError, TypeError, KeyError, AttributeError, EOFError):
                     kept.forget(key)  # damaged: checked again below
                 else:
                     for file in files:
@@ -222,6 +222,6 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
                 inbound[target].add(source.rel)
         problems.items.extend(checker.problems.items)
         if key is not None:
-            kept.put(key, json.dumps([[d.to_dict() for d in checker.problems.items],
-                                      sorted(leads_to)]))
+            kept.put(key, marshal.dumps([[d.to_dict() for d in checker.problems.items],
+                                         sorted(leads_to)]))
     return inbound

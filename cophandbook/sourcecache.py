@@ -9,19 +9,19 @@ and its body is read only if it has to be rendered (bodytext.py).
 
 Only files that parsed without a single problem are kept: the problems of the others must
 be reported on every build, and there are few of them. The entries of one handbook are
-kept as JSON in one file of its cache folder (see keptlines.py).
+kept in one file of its cache folder (see kept.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import marshal
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from cophandbook.keptlines import KeptLines
+from cophandbook.kept import KeptEntries
 from cophandbook.yamltext import Located
 
 FORMAT = 1
@@ -73,8 +73,8 @@ def _decode_located(raw: list[Any]) -> Located:
 
 
 def encodable(value: Located | None) -> bool:
-    """Whether a front matter survives the trip through JSON unchanged (YAML can hold a
-    few values JSON cannot, such as a mapping key that is not text; those are not kept)."""
+    """Whether a front matter is kept: YAML can hold a few values this encoding leaves
+    out, such as a mapping key that is not text or a value of another type."""
     if value is None:
         return True
     inner = value.value
@@ -92,7 +92,7 @@ class ParsedSources:
 
     def __init__(self, folder: Path | None, code: str, digests: Mapping[str, str]) -> None:
         self.digests = digests
-        self._kept = KeptLines(folder / FILE_NAME if folder else None, f"{FORMAT} {code}")
+        self._kept = KeptEntries(folder / FILE_NAME if folder else None, f"{FORMAT} {code}")
 
     @property
     def hits(self) -> int:
@@ -107,10 +107,10 @@ class ParsedSources:
         if entry is None:
             return None
         try:
-            kind, skill, slug, meta, body_line, digest, size = json.loads(entry)
+            kind, skill, slug, meta, body_line, digest, size = marshal.loads(entry)
             return Parsed(kind, skill, slug, None if meta is None else _decode_located(meta),
                           int(body_line), str(digest), int(size))
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, EOFError):
             self._kept.forget(key)
             return None
 
@@ -120,7 +120,7 @@ class ParsedSources:
         if not encodable(parsed.meta):
             return
         meta = None if parsed.meta is None else _encode_located(parsed.meta)
-        self._kept.put(f"{rel}\0{digest}", json.dumps(
+        self._kept.put(f"{rel}\0{digest}", marshal.dumps(
             [parsed.kind, parsed.skill, parsed.slug, meta, parsed.body_line,
              parsed.body_digest, parsed.body_size]))
 

@@ -5,6 +5,7 @@ damaged cache or a file that changes while it runs."""
 
 from __future__ import annotations
 
+import marshal
 import os
 from pathlib import Path
 
@@ -75,28 +76,39 @@ def test_a_file_with_problems_is_parsed_on_every_build_and_reported_each_time(
     assert [d.code for d in again.problems] == codes
 
 
-def _garbage(text: str) -> str:
-    return "\n".join(line[: len(line) // 2] for line in text.split("\n"))
+def _cut_short(data: bytes) -> bytes:
+    return data[: len(data) // 2]
 
 
-def _another_version(text: str) -> str:
-    _, _, rest = text.partition("\n")
-    return "0 elsewhere\n" + rest
+def _garbage(data: bytes) -> bytes:
+    return bytes(byte ^ 0x5A for byte in data)
 
 
-def _wrong_shapes(text: str) -> str:
-    lines = text.split("\n")
-    return "\n".join([lines[0], *(f"{line.split(chr(9))[0]}\t[1, 2]" for line in lines[1:])])
+def _another_version(data: bytes) -> bytes:
+    _, entries = marshal.loads(data)
+    return marshal.dumps(("0 elsewhere", entries))
 
 
-@pytest.mark.parametrize("damage", [_garbage, _another_version, _wrong_shapes])
+def _wrong_shapes(data: bytes) -> bytes:
+    header, entries = marshal.loads(data)
+    return marshal.dumps((header, {key: marshal.dumps([1, 2]) for key in entries}))
+
+
+def _values_not_marshalled(data: bytes) -> bytes:
+    header, entries = marshal.loads(data)
+    return marshal.dumps((header, {key: value[: len(value) // 2]
+                                   for key, value in entries.items()}))
+
+
+@pytest.mark.parametrize("damage", [_cut_short, _garbage, _another_version, _wrong_shapes,
+                                    _values_not_marshalled])
 @pytest.mark.parametrize("name", [FILE_NAME, OUTLINES_FILE, LINKS_FILE])
 def test_a_damaged_index_is_read_again_from_the_files(make_site, cache, tmp_path, damage,
                                                       name):
     site = make_site()
     assert build(site).written
     index = default_folder(site) / name
-    index.write_text(damage(index.read_text()))
+    index.write_bytes(damage(index.read_bytes()))
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
     result = build(site)
     assert result.written and not result.problems.has_errors
@@ -193,11 +205,16 @@ def test_a_site_template_edit_is_compiled_again(make_site, cache, tmp_path):
 def test_the_caches_hold_nothing_of_a_deleted_file(make_site, cache):
     site = make_site({"content/guides/temporary.md": "---\ntitle: Temporary\n---\nSoon gone.\n"})
     assert build(site).written
-    folder = default_folder(site)
-    assert "guides/temporary.md" in (folder / FILE_NAME).read_text()
+    index = default_folder(site) / FILE_NAME
+
+    def kept_files() -> set[str]:
+        _, entries = marshal.loads(index.read_bytes())
+        return {key.split("\0")[0] for key in entries}
+
+    assert "guides/temporary.md" in kept_files()
     os.remove(site / "content/guides/temporary.md")
     assert build(site).written
-    assert "guides/temporary.md" not in (folder / FILE_NAME).read_text()
+    assert "guides/temporary.md" not in kept_files() and "index.md" in kept_files()
 
 
 EXERCISE_FILE = "content/skills/toasts/exercises/one-minute-ladder.md"

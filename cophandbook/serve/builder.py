@@ -22,7 +22,7 @@ from jinja2 import Environment
 from cophandbook.build import prepare
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.fingerprint import Stamps, fingerprint
-from cophandbook.keptlines import KeptLines
+from cophandbook.kept import KeptEntries
 from cophandbook.memo import Memo
 from cophandbook.render import render
 from cophandbook.reuse import PageInputs, Reuse, site_digest
@@ -75,7 +75,7 @@ class PreviewBuilder:
         self._stamps: Stamps = {}
         self._stamped_ns = 0
         self._page_inputs: dict[str, PageInputs] = {}
-        self._link_checks: dict[str, str] = {}  # see links.check_links
+        self._link_checks: dict[str, bytes] = {}  # see links.check_links
         self._folders: set[Path] = set()  # made in the build being written
 
     def build(self) -> Outcome:
@@ -87,7 +87,7 @@ class PreviewBuilder:
         inputs = fingerprint(self.site, default_theme(), None, {}, self._stamps,
                              self._stamped_ns)
         self.memo.start_build()
-        links = KeptLines(None, entries=self._link_checks)
+        links = KeptEntries(None, entries=self._link_checks)
         # The fingerprint's digests tell the memo which files it holds without reading them.
         digests = ParsedSources(None, "", {path: digest for path, (_, _, digest)
                                            in inputs.stamps.items()})
