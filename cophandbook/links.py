@@ -203,10 +203,12 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
             if (entry := kept.get(key)) is not None:
                 try:
                     found, files = marshal.loads(entry)
-                    problems.items.extend(Diagnostic.from_dict(d) for d in found)
+                    # Whole or not at all: a damaged entry's problems are found again below.
+                    kept_problems = [Diagnostic.from_dict(d) for d in found]
                 except (ValueError, TypeError, KeyError, AttributeError, EOFError):
                     kept.forget(key)  # damaged: checked again below
                 else:
+                    problems.items.extend(kept_problems)
                     for file in files:
                         inbound[file].add(source.rel)
                     continue

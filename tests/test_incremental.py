@@ -255,6 +255,24 @@ def test_a_rebuild_checks_only_the_links_of_the_file_that_changed(make_site, cac
     assert _link_problems(again) == _link_problems(first)
 
 
+def test_a_kept_link_check_damaged_midway_is_reported_once(make_site, cache, checked):
+    site = make_site({EXERCISE_FILE: LINKING + "And [lost](elsewhere.md).\n"})
+    first = build(site)
+    assert len(_link_problems(first)) == 2
+    index = default_folder(site) / LINKS_FILE
+    header, entries = marshal.loads(index.read_bytes())
+    for key, value in entries.items():
+        found, files = marshal.loads(value)
+        if found:  # the first problem as it was, the second unreadable
+            entries[key] = marshal.dumps([[found[0], {"code": "broken-link"}], files])
+    index.write_bytes(marshal.dumps((header, entries)))
+    checked.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
+    again = build(site)
+    assert "skills/toasts/exercises/one-minute-ladder.md" in checked
+    assert _link_problems(again) == _link_problems(first)
+
+
 def test_a_heading_that_goes_is_missed_by_the_links_to_it(make_site, cache, checked):
     site = make_site({EXERCISE_FILE: LINKING})
     assert _link_problems(build(site)) == [("broken-link", "one-minute-ladder.md", 11)]
