@@ -94,6 +94,24 @@ def test_a_worker_killed_midway_fails_the_map_and_leaves_no_process():
         map_chunks(killed_on_item_300, list(range(MIN_ITEMS * 3)))
 
 
+def large_for_300(chunk: Sequence[int]) -> list[str]:
+    return ["x" * 50_000_000] if 300 in chunk else []
+
+
+def test_a_worker_killed_while_sending_its_results_fails_the_map(monkeypatch):
+    results_of = parallel._results_of
+
+    def killed_once_pickled(bounds: tuple[int, int]) -> bytes:
+        data = results_of(bounds)
+        if len(data) > 1_000_000:  # ends the worker a millisecond into sending 50 MB
+            signal.setitimer(signal.ITIMER_REAL, 0.001)
+        return data
+
+    monkeypatch.setattr(parallel, "_results_of", killed_once_pickled)
+    with pytest.raises(WorkerFailed, match=f"signal {int(signal.SIGALRM)}"):
+        map_chunks(large_for_300, list(range(MIN_ITEMS * 3)))
+
+
 def unpicklable(chunk: Sequence[int]) -> list[object]:
     return [lambda item=item: item for item in chunk]
 
