@@ -22,7 +22,6 @@ from cophandbook.markdown import (
     Annotation,
     BodyNote,
     Heading,
-    Link,
     Mark,
     Outline,
     RenderedBody,
@@ -84,8 +83,16 @@ def _outline_of(parts: list[list[list[object]]]) -> Outline:
     headings, marks, links, notes = parts
     # Types are not checked one by one: an entry is only read back by the version that
     # wrote it (the key holds cophandbook's code), and a damaged one fails to decompress.
+    return Outline.of(tuple(map(Heading._make, headings)), tuple(map(Mark._make, marks)),
+                      links, tuple(map(BodyNote._make, notes)))
+
+
+def _kept_outline(raw: bytes) -> Outline:
+    headings, marks, packed_links, notes = marshal.loads(raw)
+    if not isinstance(packed_links, bytes):
+        raise TypeError("links are not packed")
     return Outline(tuple(map(Heading._make, headings)), tuple(map(Mark._make, marks)),
-                   tuple(map(Link._make, links)), tuple(map(BodyNote._make, notes)))
+                   packed_links, tuple(map(BodyNote._make, notes)))
 
 
 def _decode(raw: bytes) -> RenderedBody:
@@ -127,7 +134,7 @@ class BodyCache:
         indexed = self._outlines.get(key)
         if indexed is not None:
             try:
-                return _outline_of(marshal.loads(indexed))
+                return _kept_outline(indexed)
             except (ValueError, KeyError, TypeError, EOFError):
                 self._outlines.forget(key)
         try:
@@ -156,9 +163,9 @@ class BodyCache:
         (those read from it are kept as they were)."""
         for key, outline in outlines.items():
             if self._outlines.get(key) is None:
-                self._outlines.put(key, marshal.dumps(  # of tuples: not of named ones
-                    [list(map(tuple, part)) for part in (outline.headings, outline.marks,
-                                                         outline.links, outline.notes)]))
+                self._outlines.put(key, marshal.dumps((  # of tuples: not of named ones
+                    list(map(tuple, outline.headings)), list(map(tuple, outline.marks)),
+                    outline.packed_links, list(map(tuple, outline.notes)))))
         self._outlines.save()
 
     def keep_only(self, keys: set[str]) -> None:

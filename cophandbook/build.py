@@ -83,10 +83,14 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
                    if memo else last_changed(content, problems))
     found = discover(site, problems, updated, memo, settings.max_file_bytes, parsed)
     handbook = validate(found.sources, settings, problems)
+    # What was parsed is in the model now; let go of the rest (every file's front matter, as
+    # located values) before bodies are rendered, so their outlines take its place in memory.
+    content_files, parsed_count = found.files, len(found.sources)
+    del found
     # The model holds only what validated; deriving and planning it anyway finds the
     # problems in bodies, paths and links too, so one run reports them all.
     derived = derive(handbook, problems, memo,
-                     progress.stage("Rendering Markdown", len(found.sources)) if progress else None,
+                     progress.stage("Rendering Markdown", parsed_count) if progress else None,
                      cache)
     theme = default_theme()
     # Bodies read while planning count for every page (see reuse.py); views read theirs
@@ -96,8 +100,8 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
         routes = plan(derived, site, theme / "static", problems)
     finally:
         planning_reads, derived.bodies.reads = derived.bodies.reads, None
-    inbound = check_links(derived, routes, found.files, problems, links)
-    return Prepared(derived, routes, inbound, theme, len(found.files),
+    inbound = check_links(derived, routes, content_files, problems, links)
+    return Prepared(derived, routes, inbound, theme, len(content_files),
                     frozenset(planning_reads))
 
 

@@ -25,7 +25,7 @@ from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fields import choices_hint
 from cophandbook.kept import KeptEntries
 from cophandbook.markdown import Link
-from cophandbook.model import Exemplar
+from cophandbook.model import Exemplar, Source
 from cophandbook.references import is_external, split_md_link, split_relative
 from cophandbook.routes import Plan
 from cophandbook.urls import Urls
@@ -180,6 +180,13 @@ def _targets_digest(targets: Targets, derived: Derived) -> str:
     return digest.hexdigest()
 
 
+def _links_of(derived: Derived, source: Source) -> list[Link]:
+    try:
+        return list(derived.outline(source).links)
+    except (ValueError, TypeError, EOFError):  # a kept outline damaged inside: read the body
+        return list(derived.body(source).links)
+
+
 def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
                 problems: Diagnostics, kept: KeptEntries | None = None) -> LinkGraph:
     """Report links that lead nowhere; return who links to what, for finding orphans.
@@ -213,7 +220,7 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
                         inbound[file].add(source.rel)
                     continue
         checker.problems = Diagnostics()
-        links = list(derived.outline(source).links)
+        links = _links_of(derived, source)
         if media[0]:  # a recording is a file link too
             links.append(Link(*media, 0, image=True))
         leads_to = set()

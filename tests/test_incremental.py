@@ -285,6 +285,24 @@ def test_a_heading_that_goes_is_missed_by_the_links_to_it(make_site, cache, chec
     assert _link_problems(build(site)) == [("broken-link", "one-minute-ladder.md", 11)]
 
 
+def test_links_of_a_kept_outline_damaged_inside_are_read_from_the_body(make_site, cache,
+                                                                       tmp_path):
+    site = make_site({EXERCISE_FILE: LINKING})
+    build(site)
+    index = default_folder(site) / OUTLINES_FILE
+    header, entries = marshal.loads(index.read_bytes())
+    for key, value in entries.items():  # each outline readable, its packed links cut short
+        headings, marks, links, notes = marshal.loads(value)
+        entries[key] = marshal.dumps((headings, marks, links[:-2], notes))
+    index.write_bytes(marshal.dumps((header, entries)))
+    # A heading gone: every file's links are checked again, from the outlines above.
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("## Transcript", "## What was said")})
+    again = build(site)
+    assert _link_problems(again) == [("broken-anchor", "one-minute-ladder.md", 11),
+                                     ("broken-link", "one-minute-ladder.md", 11)]
+    assert_same_as_a_clean_build(site, tmp_path)
+
+
 def test_the_build_after_a_mistake_is_fixed_reads_only_the_fixed_file(make_site, cache, parses,
                                                                       tmp_path):
     site = make_site()
