@@ -22,6 +22,7 @@ from cophandbook.markdown import (
     Annotation,
     BodyNote,
     Heading,
+    Link,
     Mark,
     Outline,
     RenderedBody,
@@ -96,15 +97,16 @@ def _kept_outline(raw: bytes) -> Outline:
 
 
 def _decode(raw: bytes) -> RenderedBody:
-    outline = _outline(raw)
-    html, notes = json.loads(zlib.decompress(raw[4 + int.from_bytes(raw[:4], "big"):]))
-    if len(notes) != len(outline.marks):
+    size = int.from_bytes(raw[:4], "big")
+    headings, marks, links, notes = json.loads(zlib.decompress(raw[4:4 + size]))
+    html, texts = json.loads(zlib.decompress(raw[4 + size:]))
+    if len(texts) != len(marks):
         raise ValueError("annotations do not match")
     return RenderedBody(
-        str(html), outline.headings,
-        tuple(Annotation(m.criterion, m.anchor, note, passage, m.line)
-              for m, (note, passage) in zip(outline.marks, notes, strict=True)),
-        outline.links, outline.notes)
+        str(html), tuple(map(Heading._make, headings)),
+        tuple(Annotation(criterion, anchor, note, passage, line)
+              for (criterion, anchor, line), (note, passage) in zip(marks, texts, strict=True)),
+        tuple(map(Link._make, links)), tuple(map(BodyNote._make, notes)))
 
 
 OUTLINES_FILE = "outlines.index"

@@ -189,10 +189,14 @@ class Handbook:
     exercises: tuple[Exercise, ...]
     sessions: tuple[Session, ...]
     pages: tuple[Page, ...]
-    _index: dict[tuple[str, str, str], object] = field(default_factory=dict, compare=False,
-                                                       repr=False)
+    _index: dict[tuple[str, str, str], object] = field(default_factory=dict, init=False,
+                                                       compare=False, repr=False)
+    # Asked for by every page (the site's menu): sorted once.
+    _guides: list[Page] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._guides.extend(sorted((p for p in self.pages if p.source.rel not in INTRO_SOURCES),
+                                   key=lambda p: (p.order, p.url_path)))
         index = self._index
         for skill in self.skills:
             index[("skill", "", skill.id)] = skill
@@ -227,5 +231,4 @@ class Handbook:
 
     def guides(self) -> list[Page]:
         """Every page but the intros of generated pages, in reading order."""
-        listed = [p for p in self.pages if p.source.rel not in INTRO_SOURCES]
-        return sorted(listed, key=lambda p: (p.order, p.url_path))
+        return list(self._guides)

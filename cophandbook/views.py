@@ -190,7 +190,9 @@ def assessment(derived: Derived, exemplar: Exemplar) -> tuple[Assessed, ...]:
             if lvl is None:
                 return None
             found = _descriptor(derived, exemplar.skill, crit, lvl)
-            others = tuple(e for e in found.exemplars if e != exemplar)
+            # By identity: comparing exemplars field by field, over cells of hundreds, was
+            # most of a large handbook's exemplar page.
+            others = tuple(e for e in found.exemplars if e is not exemplar)
             return Descriptor(found.criterion, found.level, found.html, others)
 
         rows.append(Assessed(crit, at(level), at(lower), at(higher)))  # type: ignore[arg-type]
