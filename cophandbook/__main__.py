@@ -1,5 +1,3 @@
-import sys
+from cophandbook.cli import run
 
-from cophandbook.cli import main
-
-sys.exit(main())
+run()

@@ -86,3 +86,22 @@ def test_a_path_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path):
                            str(tmp_path / "notes.txt" / "hb")], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert "Not a directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_command_ends_with_its_output_written_and_its_exit_status(make_site):
+    """The command ends its process without Python's clean-up: what it printed to a pipe
+    (buffered, unlike a terminal) still arrives, and its exit status is the command's."""
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    site = make_site()
+    built = subprocess.run([sys.executable, "-m", "cophandbook", "build", str(site)],
+                           capture_output=True, text=True, env=env)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("Built ") and "http.server" in built.stdout
+    assert (site / "_site" / "index.html").is_file()
+    (site / "handbook.yml").write_text("title: [unclosed\n")
+    failed = subprocess.run([sys.executable, "-m", "cophandbook", "check", str(site)],
+                            capture_output=True, text=True, env=env)
+    assert failed.returncode == 1
+    assert "handbook.yml:2:1: error: invalid YAML" in failed.stdout
+    assert "Traceback" not in failed.stderr

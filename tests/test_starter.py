@@ -111,7 +111,7 @@ def test_requirements_pin_this_package(starter):
                       if line and not line.startswith("#")]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert requirement == f"{project['name']}=={__version__}"
-    assert project["scripts"]["cophandbook"] == "cophandbook.cli:main"
+    assert project["scripts"]["cophandbook"] == "cophandbook.cli:run"
 
 
 def test_check_workflow_annotates_pull_requests(starter):
