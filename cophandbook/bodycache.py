@@ -69,7 +69,7 @@ def body_key(code: str, context: str, rel: str, body_digest: str, body_line: int
 # length before the outline says where the HTML starts.
 def _encode(body: RenderedBody) -> bytes:
     outline = body.outline()
-    head = zlib.compress(json.dumps([outline.headings, outline.marks, outline.links,
+    head = zlib.compress(json.dumps([outline.headings, outline.marks, body.links,
                                      outline.notes]).encode(), 1)
     texts = [body.html, [[a.note_html, a.passage_html] for a in body.annotations]]
     return len(head).to_bytes(4, "big") + head + zlib.compress(json.dumps(texts).encode(), 1)

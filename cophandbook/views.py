@@ -190,8 +190,8 @@ def assessment(derived: Derived, exemplar: Exemplar) -> tuple[Assessed, ...]:
             if lvl is None:
                 return None
             found = _descriptor(derived, exemplar.skill, crit, lvl)
-            # By identity: comparing exemplars field by field, over cells of hundreds, was
-            # most of a large handbook's exemplar page.
+            # By identity: comparing exemplars field by field builds two tuples of every
+            # field, for each of the hundred or so in a large handbook's cell.
             others = tuple(e for e in found.exemplars if e is not exemplar)
             return Descriptor(found.criterion, found.level, found.html, others)
 
