@@ -64,6 +64,9 @@ class _Validator:
         self.pages: list[Page] = []
         # Items that exist but failed validation: references to them are not errors too.
         self.invalid: set[tuple[str, str]] = set()
+        # (skill, slug) keys of each kind by slug, for references by slug alone: made once,
+        # when the first session asks (sessions come after every exemplar and exercise).
+        self._by_slug: dict[str, dict[str, list[tuple[str, str]]]] = {}
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -328,6 +331,17 @@ class _Validator:
             source=self.source(raw),
         )
 
+    def _slugs(self, kind: str, registry: dict[tuple[str, str], object]
+               ) -> dict[str, list[tuple[str, str]]]:
+        """The keys of `registry` by slug; searching it whole for each reference made a large
+        handbook's validation quadratic (a second more at 10,000 pages)."""
+        if kind not in self._by_slug:
+            by_slug: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for item_key in registry:
+                by_slug[item_key[1]].append(item_key)
+            self._by_slug[kind] = dict(by_slug)
+        return self._by_slug[kind]
+
     def refs(self, fields: Fields, key: str, registry: dict[tuple[str, str], object],
              skills: list[str]) -> tuple[ItemRef, ...]:
         """Resolve `slug` (within the session's skills first) or `skill/slug` references."""
@@ -339,7 +353,7 @@ class _Validator:
                 candidates = [(skill_id, slug)] if (skill_id, slug) in registry else []
             else:
                 slug = text
-                everywhere = [k for k in registry if k[1] == slug]
+                everywhere = self._slugs(kind, registry).get(slug, [])
                 candidates = [k for k in everywhere if k[0] in skills] or everywhere
             if not candidates and any(k[1] == slug for k in self.invalid):
                 continue  # the target has its own error already

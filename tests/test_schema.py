@@ -111,6 +111,23 @@ def test_ambiguous_reference_across_skills(make_site):
     assert [c for c, _, _ in found] == ["ambiguous-reference"]
 
 
+def test_a_slug_in_two_skills_resolves_to_the_sessions_skill(make_site):
+    site = make_site({
+        "content/skills/talks/index.md": "---\ntitle: Talks\n---\n",
+        "content/skills/talks/rubric.md": "---\ntitle: R\ncriteria:\n  - id: s\n    descriptors:"
+        " {novice: a, competent: b, expert: c}\n---\n",
+        "content/skills/talks/exercises/one-minute-ladder.md":
+            "---\ntitle: L\nlevels: [novice]\n---\n",
+        "content/sessions/2026-02-01-talk-night.md": SESSION_A.replace(
+            "skills: [toasts]", "skills: [talks]").replace("Toast night", "Talk night"),
+    })
+    handbook, problems = handbook_of(site)
+    assert not problems.errors
+    refs = {s.source.rel: [(r.skill, r.slug) for r in s.exercises] for s in handbook.sessions}
+    assert refs["sessions/2026-01-14-toast-night.md"] == [("toasts", "one-minute-ladder")]
+    assert refs["sessions/2026-02-01-talk-night.md"] == [("talks", "one-minute-ladder")]
+
+
 def test_skill_without_rubric_or_index(make_site):
     found = errors_for(make_site, {
         "content/skills/toasts/rubric.md": None,
