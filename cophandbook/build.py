@@ -127,7 +127,7 @@ class BuildResult:
 
 
 @contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
+def fewer_collections() -> Iterator[None]:
     """A build makes millions of objects that live until it ends, and Python's cycle
     collector would walk them over and over: about a quarter of a large build's time.
     Collect far less often while building."""
@@ -144,7 +144,7 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
     """Build the handbook in `site` into `out` (default `site/_site`); on any error nothing
     is written and the previous output stays as it was. When none of the inputs changed
     since `out` was built (see fingerprint.py), nothing is done at all."""
-    with _fewer_collections():
+    with fewer_collections():
         return _build(site, out, base_url, progress)
 
 

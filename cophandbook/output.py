@@ -202,7 +202,7 @@ class Staging:
             gone = self._in_output(rel)
             with contextlib.suppress(FileNotFoundError):
                 gone.unlink()
-            _remove_empty_folders(gone.parent, self.out)
+            remove_empty_folders(gone.parent, self.out)
         for root, _, names in os.walk(self.root):
             for name in names:
                 staged = Path(root, name)
@@ -299,7 +299,8 @@ def _same_stamp(source: Path, copy: Path) -> bool:
     return (a.st_size, a.st_mtime_ns) == (b.st_size, b.st_mtime_ns)
 
 
-def _remove_empty_folders(folder: Path, root: Path) -> None:
+def remove_empty_folders(folder: Path, root: Path) -> None:
+    """Remove `folder` and the folders above it, up to `root`, while they are empty."""
     while folder != root and root in folder.parents:
         try:
             folder.rmdir()

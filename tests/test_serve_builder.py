@@ -1,5 +1,6 @@
 """The preview's builds: incremental, yet always the same bytes as a clean build."""
 
+import gc
 import hashlib
 import json
 from pathlib import Path
@@ -51,14 +52,17 @@ EDITS = {
 }
 
 
+@pytest.mark.parametrize("earlier", [1, 2], ids=["into an empty folder", "into a used one"])
 @pytest.mark.parametrize("edit", EDITS)
-def test_every_kind_of_edit_matches_a_clean_build(preview, tmp_path, edit):
+def test_every_kind_of_edit_matches_a_clean_build(preview, tmp_path, edit, earlier):
     site, builder = preview
     first = builder.build()
     assert first.root is not None and first.changed == len(digests(first.root))  # all new
+    for _ in range(earlier - 1):
+        assert builder.build().changed == 0
     write_files(site, EDITS[edit])
     after = builder.build()
-    assert after.root is not None and after.root != first.root
+    assert after.root is not None and (after.root == first.root) == (earlier == 2)
     assert 0 < after.changed <= len(digests(after.root))
     same_as_clean_build(site, after.root, tmp_path)
 
@@ -155,13 +159,49 @@ def test_a_failed_build_keeps_nothing_half_written(preview):
     assert builder.build().root is not None
 
 
-def test_old_builds_are_removed(preview):
+def test_builds_take_turns_in_two_folders_writing_only_what_changed(preview, tmp_path):
     site, builder = preview
-    for n in range(4):
+    first = builder.build()
+    builder.build()
+    inodes = {rel: (first.root / rel).stat().st_ino for rel in digests(first.root)}
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nLine 3.\n"})
+    third = builder.build()
+    assert third.root == first.root  # the folder not being served, which held the first
+    rewritten = {rel for rel, inode in inodes.items()
+                 if (third.root / rel).stat().st_ino != inode}
+    assert "skills/toasts/exemplars/wedding-toast/index.html" in rewritten
+    assert len(rewritten) == third.changed < len(inodes) / 4
+    same_as_clean_build(site, third.root, tmp_path)
+    for n in range(4, 7):
         write_files(site, {EXEMPLAR_FILE: EXEMPLAR + f"\nLine {n}.\n"})
         latest = builder.build().root
-        builder.forget_old_builds()
-    assert sorted(p.name for p in latest.parent.iterdir()) == ["build-3", "build-4"]
+    assert latest is not None
+    assert sorted(p.name for p in latest.parent.iterdir()) == ["build-a", "build-b"]
+
+
+def test_no_full_garbage_collection_runs_during_a_build(preview):
+    """The preview keeps a large handbook in memory; walking all of it took a good part of
+    each rebuild. It collects once saves pause instead."""
+    site, builder = preview
+    builder.build()
+    full: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    before = gc.get_threshold()
+    gc.callbacks.append(note)
+    try:
+        gc.set_threshold(1, 1, 1)  # without the preview's own thresholds: one every few objects
+        write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
+        assert builder.build().root is not None
+        during = len(full)
+        gc.collect()
+    finally:
+        gc.callbacks.remove(note)
+        gc.set_threshold(*before)
+    assert during == 0 and len(full) == 1
 
 
 def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_site, tmp_path):
@@ -197,6 +237,10 @@ def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_si
     assert len(list((second.root / "pagefind/index").iterdir())) == \
         len(list((clean / "pagefind/index").iterdir()))
     assert not list(second.root.glob(".pagefind*"))
+    # Once its folder is taken for a newer build, an outcome is not indexed any more.
+    assert builder.build().root == first.root
+    assert not builder.refresh_search(first)
+    assert not builder.refresh_search(second)  # still covered: not indexed again
 
 
 def test_a_file_changed_mid_build_is_not_remembered_as_broken(preview, monkeypatch, tmp_path):

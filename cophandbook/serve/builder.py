@@ -1,10 +1,16 @@
-"""Builds for the preview: each into a new folder of the preview's temporary workspace.
+"""Builds for the preview, written in turn into two folders of its temporary workspace.
 
 A build is complete on disk before the server is pointed at it, so no page is ever served
-half-built. What did not change is kept between builds: parsed files and rendered Markdown
-(in a Memo), the compiled templates (one Jinja environment), pages whose inputs did not
-change (not rendered again: see reuse.py), and unchanged output files, which are
-hard-linked from the previous build's folder instead of written again.
+half-built. It is written into the folder not being served, which holds the build before
+the last: only the files that differ between the two are written, so a save that changes a
+few pages writes a few files, whatever the handbook's size. (A new folder per build meant
+one `mkdir` and one hard link for each of 10,000 pages, a second and more per save.) Files
+are replaced, never written over, so a request still reading the older build keeps
+whole files.
+
+What did not change is kept between builds: parsed files and rendered Markdown (in a Memo),
+the compiled templates (one Jinja environment), and pages whose inputs did not change (not
+rendered again: see reuse.py).
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from cophandbook.build import prepare
+from cophandbook.build import fewer_collections, prepare
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.fingerprint import Stamps, fingerprint
 from cophandbook.kept import KeptEntries
 from cophandbook.memo import Memo
+from cophandbook.output import remove_empty_folders
 from cophandbook.render import render
 from cophandbook.reuse import PageInputs, Reuse, site_digest
 from cophandbook.routes import StaticFile
@@ -32,7 +39,7 @@ from cophandbook.sourcecache import ParsedSources
 from cophandbook.theme import TEMPLATES_DIR, default_theme, make_env
 from cophandbook.urls import SEARCH_DIR, Urls
 
-_KEPT_BUILDS = 2  # the one being served and the one before, for requests still reading it
+FOLDERS = ("build-a", "build-b")
 _KEPT = object()  # a page kept from the previous build, in place of its bytes
 
 
@@ -45,14 +52,18 @@ class Outcome:
     changed: int = 0  # files that differ from the previous build
     seconds: float = 0.0
     page_digest: bytes = b""  # of every HTML page's content: what a search index covers
+    number: int = 0  # counts the builds written
 
 
 @dataclass
-class _Written:
-    """What the previous build wrote: output file → content digest, or static source stamp."""
+class _Folder:
+    """One of the two build folders, and what it holds: output file → content digest (or
+    the static source's stamp). Kept true file by file, so a write that fails half-way
+    leaves a record the next build can finish from."""
 
-    root: Path | None = None
+    path: Path
     digests: dict[str, object] = field(default_factory=dict)
+    number: int = 0  # the build it holds whole; 0 while it is being written
 
 
 class PreviewBuilder:
@@ -63,10 +74,12 @@ class PreviewBuilder:
         self._env: Environment | None = None
         self._env_key: tuple[Path, bool] | None = None
         self._count = 0
-        self._previous = _Written()
+        self._pair = (_Folder(workspace / FOLDERS[0]), _Folder(workspace / FOLDERS[1]))
+        self._served: _Folder | None = None  # the last build written
+        self._incoming = workspace / ".incoming"  # a file on its way into a build folder
         # Which pages (by Outcome.page_digest) the search index in each build folder covers.
         # Builds and re-indexing run on different threads; this lock keeps them apart only
-        # for the moments they touch the index folders.
+        # for the moments they touch the index folders or a folder's build number.
         self._index_of: dict[Path, bytes] = {}
         self._search_lock = threading.Lock()
         self.base_path = "/"
@@ -76,9 +89,15 @@ class PreviewBuilder:
         self._stamped_ns = 0
         self._page_inputs: dict[str, PageInputs] = {}
         self._link_checks: dict[str, bytes] = {}  # see links.check_links
-        self._folders: set[Path] = set()  # made in the build being written
 
     def build(self) -> Outcome:
+        """Build the handbook into the folder not being served. No full garbage collection
+        runs meanwhile: it would walk everything the preview keeps, a good part of a large
+        handbook's rebuild; the preview collects once saves pause (`collect_garbage`)."""
+        with fewer_collections():
+            return self._build()
+
+    def _build(self) -> Outcome:
         started = time.perf_counter()
         problems = Diagnostics()
         # Taken before anything is read, so a change made while building is seen by the
@@ -108,15 +127,15 @@ class PreviewBuilder:
                        problems, reuse=reuse)
         if problems.has_errors:
             return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
-        root, changed = self._write(files, prepared.plan.static)
+        folder, changed = self._write(files, prepared.plan.static)
         self._stamps, self._stamped_ns = inputs.stamps, stamped_ns
         self._page_inputs = reuse.inputs if reuse else {}
         self._link_checks = links.kept()
         pages = sorted(name for name in files if name.endswith(".html"))
         page_digest = hashlib.blake2b(repr(
-            [(name, self._previous.digests[name]) for name in pages]).encode()).digest()
-        return Outcome(problems, root, self.base_path, len(pages), changed,
-                       time.perf_counter() - started, page_digest)
+            [(name, folder.digests[name]) for name in pages]).encode()).digest()
+        return Outcome(problems, folder.path, self.base_path, len(pages), changed,
+                       time.perf_counter() - started, page_digest, folder.number)
 
     def _environment(self, theme: Path) -> Environment:
         """One environment for the session: compiled templates are its main saving. Jinja
@@ -127,98 +146,110 @@ class PreviewBuilder:
         return self._env
 
     def _keep(self, rel: str) -> object | None:
-        """A page of the previous build, to be linked into the next as it is."""
-        previous = self._previous
-        if previous.root is None or rel not in previous.digests:
-            return None
-        return _KEPT
+        """A page of the previous build, to be taken into the next as it is."""
+        served = self._served
+        return _KEPT if served is not None and rel in served.digests else None
 
     def _write(self, files: dict[str, object], static: tuple[StaticFile, ...]
-               ) -> tuple[Path, int]:
+               ) -> tuple[_Folder, int]:
+        """Bring the folder not being served from the build it holds to this one; the
+        number of files that differ from the build being served."""
         self._count += 1
-        root = self.workspace / f"build-{self._count}"
-        root.mkdir()
-        self._folders = {root}
-        previous, written = self._previous, _Written(root)
+        served = self._served
+        folder = self._pair[1] if served is self._pair[0] else self._pair[0]
+        with self._search_lock:
+            folder.number = 0  # half-written from here on: its search index is not refreshed
+        folder.path.mkdir(exist_ok=True)
+        wanted: dict[str, object] = {}
         changed = 0
         for rel, data in files.items():
-            if data is _KEPT and previous.root is not None:
-                written.digests[rel] = previous.digests[rel]
-                changed += self._place(previous, rel, written.digests[rel], root,
-                                       previous.root / rel)
-                continue
-            assert isinstance(data, bytes)
-            written.digests[rel] = hashlib.blake2b(data, digest_size=16).digest()
-            changed += self._place(previous, rel, written.digests[rel], root, data)
+            if data is _KEPT and served is not None:
+                digest: object = served.digests[rel]
+                content: bytes | Path = served.path / rel
+            else:
+                assert isinstance(data, bytes)
+                digest, content = hashlib.blake2b(data, digest_size=16).digest(), data
+            wanted[rel] = digest
+            changed += self._place(folder, served, rel, digest, content)
         for item in static:
             rel = Urls.output_file(item.site_path)
             stat = item.path.stat()
-            written.digests[rel] = (item.path, stat.st_mtime_ns, stat.st_size)
-            changed += self._place(previous, rel, written.digests[rel], root, item.path)
+            wanted[rel] = digest = (item.path, stat.st_mtime_ns, stat.st_size)
+            changed += self._place(folder, served, rel, digest, item.path)
+        for rel in folder.digests.keys() - wanted.keys():  # not in this build
+            (folder.path / rel).unlink(missing_ok=True)
+            del folder.digests[rel]
+            remove_empty_folders((folder.path / rel).parent, folder.path)
         with self._search_lock:
-            if previous.root is not None and (previous.root / SEARCH_DIR).is_dir():
-                shutil.copytree(previous.root / SEARCH_DIR, root / SEARCH_DIR,
-                                copy_function=_link_or_copy)
-                self._index_of[root] = self._index_of.get(previous.root, b"")
-        self._previous = written
-        return root, changed
+            if served is not None and self._index_of.get(served.path) != \
+                    self._index_of.get(folder.path):
+                # The index of the build being served answers searches until this build's
+                # own is ready.
+                shutil.rmtree(folder.path / SEARCH_DIR, ignore_errors=True)
+                if (served.path / SEARCH_DIR).is_dir():
+                    shutil.copytree(served.path / SEARCH_DIR, folder.path / SEARCH_DIR,
+                                    copy_function=_link_or_copy)
+                self._index_of[folder.path] = self._index_of.get(served.path, b"")
+            folder.number = self._count
+        self._served = folder
+        return folder, changed
 
-    def _place(self, previous: _Written, rel: str, digest: object, root: Path,
+    def _place(self, folder: _Folder, served: _Folder | None, rel: str, digest: object,
                content: bytes | Path) -> bool:
-        """Put one file into the new build, hard-linked from the previous build when it is
-        unchanged. True when it changed."""
-        target = root / rel
-        if target.parent not in self._folders:  # once per folder: a site has thousands
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        unchanged = previous.root is not None and previous.digests.get(rel) == digest
-        if unchanged and previous.root is not None:
+        """Put one file of the new build into `folder` unless it holds it already; True
+        when it differs from the build being served."""
+        if folder.digests.get(rel) != digest:
+            incoming, target = self._incoming, folder.path / rel
+            incoming.unlink(missing_ok=True)
+            if isinstance(content, bytes):
+                incoming.write_bytes(content)
+            elif served is not None and content.is_relative_to(served.path):
+                _link_or_copy(str(content), str(incoming))  # a page of the served build
+            else:  # a static file: copied, so the build does not change with the source
+                shutil.copyfile(content, incoming)
             try:
-                os.link(previous.root / rel, target)
-                return False
-            except OSError:  # a file system without hard links: write it instead
-                pass
-        if isinstance(content, Path):
-            shutil.copyfile(content, target)
-        else:
-            target.write_bytes(content)
-        return not unchanged
+                os.replace(incoming, target)
+            except FileNotFoundError:  # a folder this build is the first to need
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(incoming, target)
+            folder.digests[rel] = digest
+        return served is None or served.digests.get(rel) != digest
 
     def refresh_search(self, outcome: Outcome) -> bool:
         """Re-index a served build whose pages the index in its folder does not cover; True
-        when it did. Meant to run apart from builds, once saves have paused: until then, the
-        index linked in from the previous build answers searches. A build folder removed
-        meanwhile (two newer builds came) just ends the attempt."""
+        when it did. Meant to run apart from builds, once saves have paused: until then, an
+        earlier build's index answers searches. If the folder is taken for a newer build
+        meanwhile (two newer builds came), the attempt just ends."""
         root = outcome.root
         if self.search_language is None or root is None:
             return False
         with self._search_lock:
-            if self._index_of.get(root) == outcome.page_digest or not root.is_dir():
+            if self._index_of.get(root) == outcome.page_digest or not self._holds(outcome):
                 return False
         fresh, stale = root / f".{SEARCH_DIR}.new", root / f".{SEARCH_DIR}.old"
         try:
             index_folder(root, self.search_language, fresh)
             with self._search_lock:
+                if not self._holds(outcome):  # rewritten while Pagefind read it
+                    return False
                 if (root / SEARCH_DIR).exists():
                     os.replace(root / SEARCH_DIR, stale)
                 os.replace(fresh, root / SEARCH_DIR)
                 self._index_of[root] = outcome.page_digest
         except (OSError, SearchError):
-            if root.is_dir():
-                raise
+            with self._search_lock:
+                if self._holds(outcome):
+                    raise
             return False
         finally:
             shutil.rmtree(stale, ignore_errors=True)
+            shutil.rmtree(fresh, ignore_errors=True)
         return True
 
-    def forget_old_builds(self) -> None:
-        """Remove all but the newest builds; called once the newest is served, so the time it
-        takes is not spent between a save and the page showing it."""
-        for old in range(1, self._count - _KEPT_BUILDS + 1):
-            folder = self.workspace / f"build-{old}"
-            with self._search_lock:
-                self._index_of.pop(folder, None)
-            shutil.rmtree(folder, ignore_errors=True)
+    def _holds(self, outcome: Outcome) -> bool:
+        """Whether the outcome's folder still holds that build, whole (under the lock)."""
+        return any(folder.path == outcome.root and folder.number == outcome.number
+                   for folder in self._pair)
 
 
 def _link_or_copy(source: str, target: str) -> None:

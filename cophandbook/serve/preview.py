@@ -8,6 +8,7 @@ folder is removed, and the user's own output folder is never touched.
 from __future__ import annotations
 
 import errno
+import gc
 import itertools
 import shutil
 import signal
@@ -27,7 +28,7 @@ from cophandbook.serve.watch import watch_inputs
 from cophandbook.theme import default_theme
 
 WATCH_START_SECONDS = 10
-SEARCH_QUIET_SECONDS = 1.0  # re-index the preview's search once saves pause this long
+QUIET_SECONDS = 1.0  # tidy up (collect garbage, re-index search) once saves pause this long
 
 
 class Preview:
@@ -40,8 +41,8 @@ class Preview:
         self.out, self.err = out, err
         self._numbers = itertools.count(1)
         self._building = threading.Lock()  # the first build and the watcher's never overlap
-        self._search_timer: threading.Timer | None = None
-        self._search_timer_lock = threading.Lock()
+        self._tidy_timer: threading.Timer | None = None
+        self._tidy_timer_lock = threading.Lock()
 
     def rebuild(self, changed: set[Path] | None = None) -> None:
         with self._building:
@@ -58,29 +59,30 @@ class Preview:
                   + traceback.format_exc(), file=self.err, flush=True)
             return
         self._publish(outcome, changed)
-        if outcome.root is not None:
-            self._schedule_search(outcome, 0 if changed is None else SEARCH_QUIET_SECONDS)
+        self._when_saves_pause(outcome, 0 if changed is None else QUIET_SECONDS)
 
-    def _schedule_search(self, outcome: Outcome, delay: float) -> None:
-        """Re-index once saves pause: indexing takes a few tenths of a second of both cores,
-        which would otherwise slow the next save's rebuild and reload."""
-        with self._search_timer_lock:
-            if self._search_timer is not None:
-                self._search_timer.cancel()
-            self._search_timer = threading.Timer(delay, self._refresh_search, (outcome,))
-            self._search_timer.daemon = True
-            self._search_timer.start()
+    def _when_saves_pause(self, outcome: Outcome, delay: float) -> None:
+        """Tidy up once saves pause: collect the garbage of earlier builds (builds do not
+        collect; see PreviewBuilder.build) and re-index search. Both take tenths of a second
+        of a large handbook, which would otherwise slow the next save's rebuild and reload."""
+        with self._tidy_timer_lock:
+            if self._tidy_timer is not None:
+                self._tidy_timer.cancel()
+            self._tidy_timer = threading.Timer(delay, self._tidy, (outcome,))
+            self._tidy_timer.daemon = True
+            self._tidy_timer.start()
 
-    def _refresh_search(self, outcome: Outcome) -> None:
+    def _tidy(self, outcome: Outcome) -> None:
+        gc.collect()
         try:
             self.builder.refresh_search(outcome)
         except (SearchError, OSError) as exc:
             print(f"Search in the preview is not up to date: {exc}", file=self.err, flush=True)
 
-    def stop_search(self) -> None:
-        with self._search_timer_lock:
-            if self._search_timer is not None:
-                self._search_timer.cancel()
+    def stop_tidying(self) -> None:
+        with self._tidy_timer_lock:
+            if self._tidy_timer is not None:
+                self._tidy_timer.cancel()
 
     def _publish(self, outcome: Outcome, changed: set[Path] | None) -> None:
         previous = self.state.snapshot
@@ -94,7 +96,6 @@ class Preview:
             base_path=outcome.base_path,
             problems=records(outcome.problems) if failed else [],
         ))
-        self.builder.forget_old_builds()
         what = ", ".join(sorted(display_path(p) for p in changed)) if changed else ""
         prefix = f"{what} changed: " if what else ""
         if outcome.problems.items:
@@ -162,7 +163,7 @@ def run(site: Path, host: str, port: int, open_browser: bool,
         pass
     finally:
         stop.set()
-        preview.stop_search()
+        preview.stop_tidying()
         preview.state.close()
         if server is not None:
             if serving:
