@@ -220,8 +220,8 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
            cache: BodyCache | None = None) -> Derived:
     """`memo` keeps rendered bodies between builds in one process (the preview): a body is
     rendered again only when its text or what it links against changed. Without one, bodies
-    are rendered on every core, and `cache` keeps them on disk for the next build the same
-    way; `progress` hears how many are done."""
+    are rendered on every core. `cache` keeps them on disk for the next build (or preview)
+    the same way; `progress` hears how many are done."""
     settings = handbook.settings
     urls = Urls.of(settings)
     items = all_items(handbook)
@@ -264,13 +264,29 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     keys: dict[str, str] = {}
     if memo:
         # Keys as the cache's, for telling bodies apart (see reuse.py); the code cannot
-        # change within one process.
-        keys = {item.source.rel: body_key("memo", context, item.source.rel,
-                                          item.source.text.digest, item.source.body_line)
+        # change within one process. A body the memo lacks (every body, when a preview
+        # starts) is read from the cache if it is there, and put there once rendered.
+        keys = {item.source.rel: body_key(cache.code if cache else "memo", context,
+                                          item.source.rel, item.source.text.digest,
+                                          item.source.body_line)
                 for item in items}
+
+        def cached_or_rendered(item: Item) -> RenderedBody:
+            nonlocal cached
+            key = keys[item.source.rel]
+            body = cache.get(key) if cache else None
+            if body is not None:
+                cached += 1
+                return body
+            body = render_one(item)
+            if cache and not _changed(body):
+                cache.put(key, body)
+            return body
+
         for item in items:
             key = ("body", keys[item.source.rel])
-            body = held[item.source.rel] = memo.get(key, lambda item=item: render_one(item))
+            body = held[item.source.rel] = memo.get(
+                key, lambda item=item: cached_or_rendered(item))
             if _changed(body):
                 memo.forget(key)
     elif cache:

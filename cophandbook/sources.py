@@ -302,12 +302,20 @@ class Discovery:
     files: frozenset[str]  # every Markdown file under content/, readable or not
 
 
-def _read(path: Path, rel: PurePosixPath, problems: Diagnostics, updated: dt.date | None,
-          memo: Memo, max_bytes: int, planned: str | None) -> RawSource | None:
-    """A file parsed, from `memo` when it holds the file's content: known without reading
-    the file when the fingerprint took its digest (`planned`)."""
-    if planned is not None and memo.has(key := ("source", path, planned, updated, max_bytes)):
-        return memo.replay(key, problems, lambda _: None)
+def _read(name: str, rel: str, problems: Diagnostics, updated: dt.date | None,
+          memo: Memo, max_bytes: int, parsed: ParsedSources | None) -> RawSource | None:
+    """A file parsed, from `memo` when it holds the file's content, else from what an
+    earlier build kept (`parsed`): both known without reading the file when the
+    fingerprint took its digest."""
+    path = Path(name)
+    planned = parsed.digests.get(name) if parsed else None
+    if planned is not None:
+        key = ("source", path, planned, updated, max_bytes)
+        if memo.has(key):
+            return memo.replay(key, problems, lambda _: None)
+        if parsed is not None and (hit := parsed.get(name, rel)) is not None:
+            # Kept only when it parsed without a problem: there are none to replay.
+            return memo.replay(key, problems, lambda _: _from_parsed(path, rel, hit, updated))
     data = _load(path, max_bytes, problems)
     if data is None:
         return None
@@ -315,8 +323,8 @@ def _read(path: Path, rel: PurePosixPath, problems: Diagnostics, updated: dt.dat
     if planned is not None and digest != planned:
         _changed(path, problems)
     key = ("source", path, digest, updated, max_bytes)
-    return memo.replay(key, problems, lambda found: parse_source(data, path, rel, found, updated,
-                                                                 max_bytes))
+    return memo.replay(key, problems, lambda found: parse_source(
+        data, path, PurePosixPath(rel), found, updated, max_bytes))
 
 
 def _changed(path: Path, problems: Diagnostics) -> None:
@@ -347,8 +355,8 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
              parsed: ParsedSources | None = None) -> Discovery:
     """`updated` maps paths under content/ to the date they last changed (from git); `memo`
     keeps parsed files between builds in one process, keyed by their content, and `parsed`
-    between processes (see sourcecache.py); with both, `parsed` only says which files the
-    memo holds without reading them. `max_bytes` is the largest file read
+    between processes (see sourcecache.py); with both, the memo is asked first, and
+    `parsed` then saves reading the files the memo lacks. `max_bytes` is the largest file read
     (`Settings.max_file_bytes`)."""
     content = site / CONTENT_DIR
     updated = updated or {}
@@ -368,8 +376,7 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
     if memo is not None:
         sources = []
         for name, rel in files:
-            source = _read(Path(name), PurePosixPath(rel), problems, updated.get(rel), memo,
-                           max_bytes, parsed.digests.get(name) if parsed else None)
+            source = _read(name, rel, problems, updated.get(rel), memo, max_bytes, parsed)
             if source is not None:
                 sources.append(source)
         return Discovery(sources, rels)

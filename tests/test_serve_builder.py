@@ -266,3 +266,37 @@ def test_a_file_changed_mid_build_is_not_remembered_as_broken(preview, monkeypat
     after = builder.build()
     assert after.root is not None, [str(d) for d in after.problems]
     same_as_clean_build(site, after.root, tmp_path)
+
+
+def test_a_preview_started_after_a_build_reads_and_renders_no_markdown(preview, monkeypatch,
+                                                                       tmp_path):
+    """It takes what the build kept: parsed files, rendered bodies and link checks."""
+    import cophandbook.derive
+    import cophandbook.sources
+    site, builder = preview
+    assert build(site).written
+    read: list[str] = []
+    rendered: list[int] = []
+    load, render_markdown = cophandbook.sources._load, cophandbook.derive.render_markdown
+    monkeypatch.setattr(cophandbook.sources, "_load",
+                        lambda path, *a: read.append(path.name) or load(path, *a))
+    monkeypatch.setattr(cophandbook.derive, "render_markdown",
+                        lambda *a, **kw: rendered.append(1) or render_markdown(*a, **kw))
+    first = builder.build()
+    assert first.root is not None and read == [] and rendered == []
+    same_as_clean_build(site, first.root, tmp_path)
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
+    after = builder.build()
+    assert read == ["wedding-toast.md"] and len(rendered) == 1
+    same_as_clean_build(site, after.root, tmp_path)
+
+
+def test_a_build_after_the_preview_renders_no_markdown(preview):
+    site, builder = preview
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOnly the preview saw this line.\n"})
+    assert builder.build().root is not None
+    result = build(site)
+    assert result.written
+    bodies = len(list((site / "content").rglob("*.md")))
+    assert result.bodies_cached == bodies > 5
+

@@ -8,9 +8,9 @@ one `mkdir` and one hard link for each of 10,000 pages, a second and more per sa
 are replaced, never written over, so a request still reading the older build keeps
 whole files.
 
-What did not change is kept between builds: parsed files and rendered Markdown (in a Memo),
-the compiled templates (one Jinja environment), and pages whose inputs did not change (not
-rendered again: see reuse.py).
+What did not change is kept between builds: parsed files and rendered Markdown (in a Memo,
+and Markdown in the body cache too), the compiled templates (one Jinja environment), and
+pages whose inputs did not change (not rendered again: see reuse.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from cophandbook.build import fewer_collections, prepare
+from cophandbook.bodycache import FORMAT, BodyCache, default_folder
+from cophandbook.build import LINKS_FILE, fewer_collections, prepare
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.fingerprint import Stamps, fingerprint
 from cophandbook.kept import KeptEntries
@@ -71,12 +72,16 @@ class PreviewBuilder:
         self.site = site
         self.workspace = workspace
         self.memo = Memo()
+        # Rendered Markdown is shared with `build` (see bodycache.py): a preview started
+        # after a build, or after another preview, renders only what changed since.
+        self.cache = BodyCache(default_folder(site))
         self._env: Environment | None = None
         self._env_key: tuple[Path, bool] | None = None
         self._count = 0
         self._pair = (_Folder(workspace / FOLDERS[0]), _Folder(workspace / FOLDERS[1]))
         self._served: _Folder | None = None  # the last build written
         self._incoming = workspace / ".incoming"  # a file on its way into a build folder
+        self._made: set[Path] = set()  # folders this build made (or found) in its folder
         # Which pages (by Outcome.page_digest) the search index in each build folder covers.
         # Builds and re-indexing run on different threads; this lock keeps them apart only
         # for the moments they touch the index folders or a folder's build number.
@@ -106,12 +111,17 @@ class PreviewBuilder:
         inputs = fingerprint(self.site, default_theme(), None, {}, self._stamps,
                              self._stamped_ns)
         self.memo.start_build()
-        links = KeptEntries(None, entries=self._link_checks)
         # The fingerprint's digests tell the memo which files it holds without reading them.
-        digests = ParsedSources(None, "", {path: digest for path, (_, _, digest)
-                                           in inputs.stamps.items()})
-        prepared = prepare(self.site, problems, dates=True, memo=self.memo, parsed=digests,
-                           links=links)
+        # Until a build has succeeded, what the last `build` kept (parsed files, link
+        # checks) saves the first one most of its reading; after that the memo and the
+        # previous build hold all of it. The preview reads those files, never writes them.
+        first = not self._stamps
+        digests = {path: digest for path, (_, _, digest) in inputs.stamps.items()}
+        parsed = ParsedSources(self.cache.folder if first else None, self.cache.code, digests)
+        links = (KeptEntries(self.cache.folder / LINKS_FILE, f"{FORMAT} {self.cache.code}")
+                 if first else KeptEntries(None, entries=self._link_checks))
+        prepared = prepare(self.site, problems, dates=True, memo=self.memo, parsed=parsed,
+                           links=links, cache=self.cache)
         self.memo.finish_build()
         if prepared is not None:
             settings = prepared.derived.handbook.settings
@@ -160,6 +170,7 @@ class PreviewBuilder:
         with self._search_lock:
             folder.number = 0  # half-written from here on: its search index is not refreshed
         folder.path.mkdir(exist_ok=True)
+        self._made = {folder.path}
         wanted: dict[str, object] = {}
         changed = 0
         for rel, data in files.items():
@@ -198,20 +209,24 @@ class PreviewBuilder:
                content: bytes | Path) -> bool:
         """Put one file of the new build into `folder` unless it holds it already; True
         when it differs from the build being served."""
-        if folder.digests.get(rel) != digest:
-            incoming, target = self._incoming, folder.path / rel
-            incoming.unlink(missing_ok=True)
-            if isinstance(content, bytes):
-                incoming.write_bytes(content)
-            elif served is not None and content.is_relative_to(served.path):
-                _link_or_copy(str(content), str(incoming))  # a page of the served build
-            else:  # a static file: copied, so the build does not change with the source
-                shutil.copyfile(content, incoming)
-            try:
-                os.replace(incoming, target)
-            except FileNotFoundError:  # a folder this build is the first to need
+        held = folder.digests.get(rel)
+        if held != digest:
+            target = folder.path / rel
+            # A file the folder holds is replaced, for a request that may still read it;
+            # one it lacks is written in place, its folder made once.
+            file = target if held is None else self._incoming
+            if held is None and target.parent not in self._made:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(incoming, target)
+                self._made.add(target.parent)
+            file.unlink(missing_ok=True)
+            if isinstance(content, bytes):
+                file.write_bytes(content)
+            elif served is not None and content.is_relative_to(served.path):
+                _link_or_copy(str(content), str(file))  # a page of the served build
+            else:  # a static file: copied, so the build does not change with the source
+                shutil.copyfile(content, file)
+            if held is not None:
+                os.replace(file, target)
             folder.digests[rel] = digest
         return served is None or served.digests.get(rel) != digest
 
