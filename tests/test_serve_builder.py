@@ -2,7 +2,10 @@
 
 import gc
 import hashlib
+import io
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -300,3 +303,46 @@ def test_a_build_after_the_preview_renders_no_markdown(preview):
     bodies = len(list((site / "content").rglob("*.md")))
     assert result.bodies_cached == bodies > 5
 
+
+
+def test_tidying_up_runs_one_at_a_time_and_for_the_latest_build(make_site, tmp_path,
+                                                                  monkeypatch):
+    """Re-indexing a large handbook takes Pagefind tens of seconds and gigabytes: saves that
+    come faster must not start one each, side by side."""
+    import cophandbook.serve.preview as preview_module
+    site = make_site({"handbook.yml": SETTINGS + "search: true\n"})
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    monkeypatch.setattr(preview_module, "QUIET_SECONDS", 0)
+    preview = preview_module.Preview(site, workspace, io.StringIO(), io.StringIO())
+    built, indexed, running, most = [], [], [0], [0]
+    count = threading.Lock()
+    build_once = preview.builder.build
+
+    def recorded_build():  # type: ignore[no-untyped-def]
+        built.append(build_once())
+        return built[-1]
+
+    def slow_index(outcome):  # type: ignore[no-untyped-def]
+        with count:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.3)
+        with count:
+            running[0] -= 1
+        indexed.append(outcome)
+        return True
+
+    monkeypatch.setattr(preview.builder, "build", recorded_build)
+    monkeypatch.setattr(preview.builder, "refresh_search", slow_index)
+    for n in range(4):
+        write_files(site, {EXEMPLAR_FILE: EXEMPLAR + f"\nLine {n}.\n"})
+        preview.rebuild({site / EXEMPLAR_FILE})
+        time.sleep(0.1)
+    deadline = time.monotonic() + 10
+    while not indexed or indexed[-1] is not built[-1]:
+        assert time.monotonic() < deadline, "the latest build was never indexed"
+        time.sleep(0.05)
+    preview.stop_tidying()
+    assert most[0] == 1
+    assert len(indexed) == len(set(map(id, indexed))) <= len(built) == 4

@@ -43,6 +43,10 @@ class Preview:
         self._building = threading.Lock()  # the first build and the watcher's never overlap
         self._tidy_timer: threading.Timer | None = None
         self._tidy_timer_lock = threading.Lock()
+        # One tidy-up at a time, for the latest build only: re-indexing 10,000 pages takes
+        # Pagefind tens of seconds and gigabytes, and saves come faster than that.
+        self._tidying = threading.Lock()
+        self._latest: Outcome | None = None
 
     def rebuild(self, changed: set[Path] | None = None) -> None:
         with self._building:
@@ -66,6 +70,7 @@ class Preview:
         collect; see PreviewBuilder.build) and re-index search. Both take tenths of a second
         of a large handbook, which would otherwise slow the next save's rebuild and reload."""
         with self._tidy_timer_lock:
+            self._latest = outcome
             if self._tidy_timer is not None:
                 self._tidy_timer.cancel()
             self._tidy_timer = threading.Timer(delay, self._tidy, (outcome,))
@@ -73,11 +78,15 @@ class Preview:
             self._tidy_timer.start()
 
     def _tidy(self, outcome: Outcome) -> None:
-        gc.collect()
-        try:
-            self.builder.refresh_search(outcome)
-        except (SearchError, OSError) as exc:
-            print(f"Search in the preview is not up to date: {exc}", file=self.err, flush=True)
+        with self._tidying:
+            if outcome is not self._latest:  # a newer build came meanwhile: its turn is next
+                return
+            gc.collect()
+            try:
+                self.builder.refresh_search(outcome)
+            except (SearchError, OSError) as exc:
+                print(f"Search in the preview is not up to date: {exc}", file=self.err,
+                      flush=True)
 
     def stop_tidying(self) -> None:
         with self._tidy_timer_lock:
