@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cophandbook.urls import SEARCH_DIR
 
 _ATTEMPTS = 3
+_GONE = "Pagefind's process ended before it finished"
+T = TypeVar("T")
 
 
 class SearchError(Exception):
@@ -37,10 +39,15 @@ def index_folder(folder: Path, language: str, output: Path | None = None) -> int
     output = output or folder / SEARCH_DIR
 
     async def run() -> int:
-        async with PagefindService() as service:
-            index = await service.create_index({"force_language": language})
-            result = await index.add_directory(str(folder))
-            await index.write_files(output_path=str(output))
+        try:
+            async with PagefindService() as service:
+                listening = getattr(service, "_poll_task", None)
+                index = await _unless_gone(listening,
+                                           service.create_index({"force_language": language}))
+                result = await _unless_gone(listening, index.add_directory(str(folder)))
+                await _unless_gone(listening, index.write_files(output_path=str(output)))
+        except asyncio.CancelledError:  # the client, closing, finds its last request dropped
+            raise SearchError(_GONE) from None
         return int(result.get("page_count", 0))
 
     # Now and then (about one run in 25 here) Pagefind 1.5 leaves some of the files it
@@ -58,6 +65,21 @@ def index_folder(folder: Path, language: str, output: Path | None = None) -> int
     raise SearchError(f"Pagefind wrote an incomplete index {_ATTEMPTS} times "
                       f"(empty: {', '.join(empty[:3])})")
 
+
+
+async def _unless_gone(listening: asyncio.Future[Any] | None, work: Awaitable[T]) -> T:
+    """`work`, unless Pagefind's process ends first (killed for lack of memory, say): its
+    client listens for answers in a task that then ends, and would wait for them forever."""
+    task = asyncio.ensure_future(work)
+    if listening is None:  # a version of the client without that task: nothing to watch
+        return await task
+    await asyncio.wait({task, listening}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        return task.result()
+    task.cancel()
+    if not listening.cancelled():
+        listening.exception()  # seen here: not logged as never retrieved when collected
+    raise SearchError(_GONE)
 
 
 def _run_apart(work: Callable[[], Coroutine[Any, Any, int]]) -> int:

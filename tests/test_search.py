@@ -144,3 +144,33 @@ def test_an_incomplete_index_is_retried_then_reported(tmp_path, monkeypatch, bad
     else:
         with pytest.raises(SearchError, match="incomplete index 3 times"):
             index_folder(tmp_path, "en")
+
+
+def test_pagefind_ending_mid_index_is_reported_not_waited_for(tmp_path, monkeypatch):
+    """Pagefind's own client waits forever for the answer of a process that has ended (the
+    system killed it for memory, say); the preview's re-indexing would then stop for good."""
+    import threading
+
+    import pagefind.service
+    launch = pagefind.service.PagefindService.launch
+
+    async def launch_then_end(self):  # type: ignore[no-untyped-def]
+        service = await launch(self)
+        self._backend.kill()
+        return service
+
+    monkeypatch.setattr(pagefind.service.PagefindService, "launch", launch_then_end)
+    (tmp_path / "index.html").write_text("<html><body><p>Words.</p></body></html>")
+    failures: list[Exception] = []
+
+    def index() -> None:
+        try:
+            index_folder(tmp_path, "en")
+        except SearchError as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=index, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "still waiting for Pagefind"
+    assert len(failures) == 1 and "ended" in str(failures[0])
