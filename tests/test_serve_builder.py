@@ -61,8 +61,9 @@ def test_every_kind_of_edit_matches_a_clean_build(preview, tmp_path, edit, earli
     site, builder = preview
     first = builder.build()
     assert first.root is not None and first.changed == len(digests(first.root))  # all new
-    for _ in range(earlier - 1):
-        assert builder.build().changed == 0
+    if earlier == 2:  # a build between, into the other folder
+        write_files(site, {"content/guides/between.md": "---\ntitle: Between\n---\nText.\n"})
+        assert builder.build().root not in (None, first.root)
     write_files(site, EDITS[edit])
     after = builder.build()
     assert after.root is not None and (after.root == first.root) == (earlier == 2)
@@ -70,14 +71,45 @@ def test_every_kind_of_edit_matches_a_clean_build(preview, tmp_path, edit, earli
     same_as_clean_build(site, after.root, tmp_path)
 
 
-def test_an_unchanged_rebuild_reuses_everything(preview):
-    _, builder = preview
+@pytest.fixture
+def prepared(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the builds that got as far as preparing the handbook."""
+    import cophandbook.serve.builder
+    calls: list[int] = []
+    original = cophandbook.serve.builder.prepare
+    monkeypatch.setattr(cophandbook.serve.builder, "prepare",
+                        lambda *a, **kw: calls.append(1) or original(*a, **kw))
+    return calls
+
+
+def test_an_unchanged_rebuild_reuses_everything(preview, prepared):
+    site, builder = preview
     first = builder.build()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR})  # saved as it was
     again = builder.build()
-    assert again.changed == 0
-    assert builder.memo.misses == 0 and builder.memo.hits > 10
-    page = "skills/toasts/exemplars/wedding-toast/index.html"
-    assert (again.root / page).stat().st_ino == (first.root / page).stat().st_ino  # hard link
+    assert again.changed == 0 and again.root == first.root and again.pages == first.pages
+    assert len(prepared) == 1  # nothing prepared, rendered or written again
+
+
+def test_a_file_put_back_after_a_failed_build_serves_the_last_good_build(preview, prepared):
+    site, builder = preview
+    good = builder.build()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("level: competent", "level: nope")})
+    assert builder.build().root is None
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR})
+    back = builder.build()
+    assert back.root == good.root and not back.problems.has_errors and back.changed == 0
+    assert len(prepared) == 2
+
+
+def test_a_second_build_links_what_did_not_change(preview):
+    site, builder = preview
+    first = builder.build()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
+    second = builder.build()
+    page = "skills/toasts/exercises/one-minute-ladder/index.html"
+    assert second.root != first.root
+    assert (second.root / page).stat().st_ino == (first.root / page).stat().st_ino  # hard link
 
 
 def test_only_the_edited_body_is_rendered_again(preview):
@@ -165,8 +197,9 @@ def test_a_failed_build_keeps_nothing_half_written(preview):
 def test_builds_take_turns_in_two_folders_writing_only_what_changed(preview, tmp_path):
     site, builder = preview
     first = builder.build()
-    builder.build()
     inodes = {rel: (first.root / rel).stat().st_ino for rel in digests(first.root)}
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nLine 2.\n"})
+    assert builder.build().root != first.root
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nLine 3.\n"})
     third = builder.build()
     assert third.root == first.root  # the folder not being served, which held the first
@@ -241,6 +274,7 @@ def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_si
         len(list((clean / "pagefind/index").iterdir()))
     assert not list(second.root.glob(".pagefind*"))
     # Once its folder is taken for a newer build, an outcome is not indexed any more.
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA later line.\n"})
     assert builder.build().root == first.root
     assert not builder.refresh_search(first)
     assert not builder.refresh_search(second)  # still covered: not indexed again

@@ -20,7 +20,7 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jinja2 import Environment
@@ -94,6 +94,8 @@ class PreviewBuilder:
         self._stamped_ns = 0
         self._page_inputs: dict[str, PageInputs] = {}
         self._link_checks: dict[str, bytes] = {}  # see links.check_links
+        self._last: Outcome | None = None  # the last good build, and the digest of its inputs
+        self._last_digest = ""
 
     def build(self) -> Outcome:
         """Build the handbook into the folder not being served. No full garbage collection
@@ -110,6 +112,12 @@ class PreviewBuilder:
         stamped_ns = time.time_ns()
         inputs = fingerprint(self.site, default_theme(), None, {}, self._stamps,
                              self._stamped_ns)
+        last = self._last
+        if last is not None and inputs.digest == self._last_digest:
+            # Nothing a build reads changed since the last good one (a file saved as it was,
+            # or put back after a failed build): it is the build being served.
+            self._stamps, self._stamped_ns = inputs.stamps, stamped_ns
+            return replace(last, changed=0, seconds=time.perf_counter() - started)
         self.memo.start_build()
         # The fingerprint's digests tell the memo which files it holds without reading them.
         # Until a build has succeeded, what the last `build` kept (parsed files, link
@@ -144,8 +152,10 @@ class PreviewBuilder:
         pages = sorted(name for name in files if name.endswith(".html"))
         page_digest = hashlib.blake2b(repr(
             [(name, folder.digests[name]) for name in pages]).encode()).digest()
-        return Outcome(problems, folder.path, self.base_path, len(pages), changed,
-                       time.perf_counter() - started, page_digest, folder.number)
+        self._last = Outcome(problems, folder.path, self.base_path, len(pages), changed,
+                             time.perf_counter() - started, page_digest, folder.number)
+        self._last_digest = inputs.digest
+        return self._last
 
     def _environment(self, theme: Path) -> Environment:
         """One environment for the session: compiled templates are its main saving. Jinja
