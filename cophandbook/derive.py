@@ -264,29 +264,33 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     keys: dict[str, str] = {}
     if memo:
         # Keys as the cache's, for telling bodies apart (see reuse.py); the code cannot
-        # change within one process. A body the memo lacks (every body, when a preview
-        # starts) is read from the cache if it is there, and put there once rendered.
+        # change within one process. Bodies the memo lacks (all of them when a preview
+        # starts) are read from the cache if it has them, else rendered on every core (see
+        # parallel.py: when the preview's other threads run, in-process) and put there.
         keys = {item.source.rel: body_key(cache.code if cache else "memo", context,
                                           item.source.rel, item.source.text.digest,
                                           item.source.body_line)
                 for item in items}
+        lacking = [item for item in items if not memo.has(("body", keys[item.source.rel]))]
+        found: dict[str, RenderedBody] = {}
+        for item in lacking if cache else ():
+            if (body := cache.get(keys[item.source.rel])) is not None:
+                found[item.source.rel] = body
+        cached = len(found)
+        to_render = [item for item in lacking if item.source.rel not in found]
 
-        def cached_or_rendered(item: Item) -> RenderedBody:
-            nonlocal cached
-            key = keys[item.source.rel]
-            body = cache.get(key) if cache else None
-            if body is not None:
-                cached += 1
-                return body
-            body = render_one(item)
-            if cache and not _changed(body):
-                cache.put(key, body)
-            return body
+        def render_and_keep_all(chunk: Sequence[Item]) -> list[RenderedBody]:
+            bodies = [render_one(item) for item in chunk]
+            for item, body in zip(chunk, bodies, strict=True):
+                if cache and not _changed(body):
+                    cache.put(keys[item.source.rel], body)
+            return bodies
 
+        found.update(zip((item.source.rel for item in to_render),
+                         map_chunks(render_and_keep_all, to_render, progress), strict=True))
         for item in items:
             key = ("body", keys[item.source.rel])
-            body = held[item.source.rel] = memo.get(
-                key, lambda item=item: cached_or_rendered(item))
+            body = held[item.source.rel] = memo.get(key, lambda rel=item.source.rel: found[rel])
             if _changed(body):
                 memo.forget(key)
     elif cache:

@@ -380,3 +380,41 @@ def test_tidying_up_runs_one_at_a_time_and_for_the_latest_build(make_site, tmp_p
     preview.stop_tidying()
     assert most[0] == 1
     assert len(indexed) == len(set(map(id, indexed))) <= len(built) == 4
+
+
+def test_bodies_the_preview_lacks_are_rendered_together_on_every_core(preview, monkeypatch):
+    """Handed to parallel.map_chunks as one list: on every core when no other thread runs
+    (the preview's first build), in-process otherwise."""
+    import cophandbook.derive
+    site, builder = preview
+    handed: list[int] = []
+    map_chunks = cophandbook.derive.map_chunks
+    monkeypatch.setattr(cophandbook.derive, "map_chunks", lambda work, items, *a: handed.append(
+        len(items)) or map_chunks(work, items, *a))
+    builder.build()
+    assert handed == [len(list((site / "content").rglob("*.md")))]
+    handed.clear()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
+    builder.build()
+    assert handed == [1]
+
+
+def test_an_edit_made_during_the_first_build_is_built_once_the_watch_starts(make_site,
+                                                                           tmp_path):
+    import cophandbook.serve.preview as preview_module
+    site = make_site()
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    out = io.StringIO()
+    preview = preview_module.Preview(site, workspace, out, io.StringIO())
+    preview.rebuild()
+    first = preview.state.snapshot.build
+    preview.catch_up()  # nothing changed: nothing built or published
+    assert preview.state.snapshot.build == first and out.getvalue() == ""
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nWritten while it built.\n"})
+    preview.catch_up()
+    snapshot = preview.state.snapshot
+    assert snapshot.build > first
+    page = snapshot.root / "skills/toasts/exemplars/wedding-toast/index.html"
+    assert "Written while it built." in page.read_text()
+    preview.stop_tidying()

@@ -28,7 +28,7 @@ from jinja2 import Environment
 from cophandbook.bodycache import FORMAT, BodyCache, default_folder
 from cophandbook.build import LINKS_FILE, fewer_collections, prepare
 from cophandbook.diagnostics import Diagnostics
-from cophandbook.fingerprint import Stamps, fingerprint
+from cophandbook.fingerprint import Fingerprint, Stamps, fingerprint
 from cophandbook.kept import KeptEntries
 from cophandbook.memo import Memo
 from cophandbook.output import remove_empty_folders
@@ -96,6 +96,7 @@ class PreviewBuilder:
         self._link_checks: dict[str, bytes] = {}  # see links.check_links
         self._last: Outcome | None = None  # the last good build, and the digest of its inputs
         self._last_digest = ""
+        self._tried_digest = ""  # of the inputs of the last build, good or not
 
     def build(self) -> Outcome:
         """Build the handbook into the folder not being served. No full garbage collection
@@ -108,10 +109,10 @@ class PreviewBuilder:
         started = time.perf_counter()
         problems = Diagnostics()
         # Taken before anything is read, so a change made while building is seen by the
-        # next build. Commit dates are left out: the preview asks git once per session.
+        # next build.
         stamped_ns = time.time_ns()
-        inputs = fingerprint(self.site, default_theme(), None, {}, self._stamps,
-                             self._stamped_ns)
+        inputs = self._fingerprint()
+        self._tried_digest = inputs.digest
         last = self._last
         if last is not None and inputs.digest == self._last_digest:
             # Nothing a build reads changed since the last good one (a file saved as it was,
@@ -156,6 +157,15 @@ class PreviewBuilder:
                              time.perf_counter() - started, page_digest, folder.number)
         self._last_digest = inputs.digest
         return self._last
+
+    def _fingerprint(self) -> Fingerprint:
+        # Commit dates are left out: the preview asks git once per session.
+        return fingerprint(self.site, default_theme(), None, {}, self._stamps,
+                           self._stamped_ns)
+
+    def inputs_changed(self) -> bool:
+        """Whether an input changed since the last build began."""
+        return self._fingerprint().digest != self._tried_digest
 
     def _environment(self, theme: Path) -> Environment:
         """One environment for the session: compiled templates are its main saving. Jinja

@@ -52,6 +52,13 @@ class Preview:
         with self._building:
             self._rebuild(changed)
 
+    def catch_up(self) -> None:
+        """Build again if an input changed since the last build began (an edit made while
+        it ran, before the watch was in place)."""
+        with self._building:
+            if self.builder.inputs_changed():
+                self._rebuild(None)
+
     def _rebuild(self, changed: set[Path] | None) -> None:
         try:
             outcome = self.builder.build()
@@ -147,13 +154,16 @@ def run(site: Path, host: str, port: int, open_browser: bool,
                   + ("the port is in use; choose another with --port" if taken else str(exc)),
                   file=err)
             return 1
+        # The first build runs before any other thread starts, so it renders on every core
+        # (see parallel.py); once the watch is in place, edits made meanwhile are built.
+        preview.rebuild()
         ready = threading.Event()
         threading.Thread(target=watch_inputs, name="watch", daemon=True,
                          args=(site, default_theme(), preview.rebuild, stop, ready)).start()
         if not ready.wait(WATCH_START_SECONDS):
             print("cophandbook serve: warning: watching for changes has not started; edits may "
                   "need a restart to show", file=err, flush=True)
-        preview.rebuild()  # after the watch is in place, so no edit falls between the two
+        preview.catch_up()
         url = _url(host, server.server_port, preview.builder.base_path)
         print(f"Serving {display_path(site)} at {url} (Ctrl-C to stop)", file=out, flush=True)
         print(f"Built into {workspace}, removed when the preview stops.", file=out, flush=True)
