@@ -101,7 +101,7 @@ class PreviewBuilder:
     def build(self) -> Outcome:
         """Build the handbook into the folder not being served. No full garbage collection
         runs meanwhile: it would walk everything the preview keeps, a good part of a large
-        handbook's rebuild; the preview collects once saves pause (`collect_garbage`)."""
+        handbook's rebuild; the preview collects once saves pause (see preview.py)."""
         with fewer_collections():
             return self._build()
 
@@ -196,7 +196,7 @@ class PreviewBuilder:
         for rel, data in files.items():
             if data is _KEPT and served is not None:
                 digest: object = served.digests[rel]
-                content: bytes | Path = served.path / rel
+                content: bytes | Path | None = None  # the served build's file, if needed
             else:
                 assert isinstance(data, bytes)
                 digest, content = hashlib.blake2b(data, digest_size=16).digest(), data
@@ -226,9 +226,10 @@ class PreviewBuilder:
         return folder, changed
 
     def _place(self, folder: _Folder, served: _Folder | None, rel: str, digest: object,
-               content: bytes | Path) -> bool:
-        """Put one file of the new build into `folder` unless it holds it already; True
-        when it differs from the build being served."""
+               content: bytes | Path | None) -> bool:
+        """Put one file of the new build into `folder` unless it holds it already: its
+        bytes, a static file, or (None) the served build's file of that name. True when it
+        differs from the build being served."""
         held = folder.digests.get(rel)
         if held != digest:
             target = folder.path / rel
@@ -241,8 +242,9 @@ class PreviewBuilder:
             file.unlink(missing_ok=True)
             if isinstance(content, bytes):
                 file.write_bytes(content)
-            elif served is not None and content.is_relative_to(served.path):
-                _link_or_copy(str(content), str(file))  # a page of the served build
+            elif content is None:
+                assert served is not None
+                _link_or_copy(str(served.path / rel), str(file))
             else:  # a static file: copied, so the build does not change with the source
                 shutil.copyfile(content, file)
             if held is not None:
