@@ -36,6 +36,7 @@ from cophandbook.output import (
 )
 from cophandbook.render import render
 from cophandbook.reuse import Reuse, site_digest
+from cophandbook.revalidate import validate_again
 from cophandbook.routes import Plan, plan
 from cophandbook.schema import validate
 from cophandbook.search import SearchError, index_folder
@@ -82,7 +83,8 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
                                lambda found: last_changed(content, found))
                    if memo else last_changed(content, problems))
     found = discover(site, problems, updated, memo, settings.max_file_bytes, parsed)
-    handbook = validate(found.sources, settings, problems)
+    handbook = (validate_again(found.sources, settings, problems, memo) if memo
+                else validate(found.sources, settings, problems))
     # What was parsed is in the model now; let go of the rest (every file's front matter, as
     # located values) before bodies are rendered, so their outlines take its place in memory.
     content_files, parsed_count = found.files, len(found.sources)

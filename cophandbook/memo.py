@@ -31,6 +31,12 @@ class Memo:
         value = self._entries[key] = make()
         return value
 
+    def put(self, key: Hashable, value: object) -> None:
+        """Keep `value` under `key` in place of what was there (a result that stands for the
+        last build, not one computed from its key)."""
+        self._used.add(key)
+        self._entries[key] = value
+
     def has(self, key: Hashable) -> bool:
         return key in self._entries
 

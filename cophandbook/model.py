@@ -6,11 +6,30 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from cophandbook.bodytext import BodyText
 from cophandbook.diagnostics import Location
 
 KINDS = ("skill", "rubric", "exemplar", "exercise", "session", "page")
+T = TypeVar("T")
+
+
+def _repr_kept(cls: type[T]) -> type[T]:
+    """Write an item's repr once. The pages kept from one build to the next are those whose
+    inputs, the model's repr among them, did not change (see reuse.py); the preview keeps
+    unchanged items from build to build (see revalidate.py), so a rebuild after an edit
+    writes the repr of the items it changed, not of all ten thousand."""
+    write = cls.__repr__
+
+    def __repr__(self: T) -> str:
+        kept: dict[str, str] = self.__dict__
+        if "_repr" not in kept:
+            kept["_repr"] = write(self)
+        return kept["_repr"]
+
+    cls.__repr__ = __repr__  # type: ignore[assignment,method-assign]
+    return cls
 # Sources that give the text of a generated page rather than a page of their own.
 INTRO_SOURCES = {"index.md": "", "guides/index.md": "guides/"}
 
@@ -77,6 +96,7 @@ class Source:
         return Location(self.path, 1)
 
 
+@_repr_kept
 @dataclass(frozen=True)
 class Skill:
     id: str
@@ -98,6 +118,7 @@ class Criterion:
         return dict(self.descriptors).get(level_id, "")
 
 
+@_repr_kept
 @dataclass(frozen=True)
 class Rubric:
     skill: str
@@ -109,6 +130,7 @@ class Rubric:
         return next((c for c in self.criteria if c.id == criterion_id), None)
 
 
+@_repr_kept
 @dataclass(frozen=True)
 class Exemplar:
     skill: str
@@ -126,6 +148,7 @@ class Exemplar:
     source: Source
 
 
+@_repr_kept
 @dataclass(frozen=True)
 class Exercise:
     skill: str
@@ -154,6 +177,7 @@ class FeedbackNote:
     note: str
 
 
+@_repr_kept
 @dataclass(frozen=True)
 class Session:
     slug: str
@@ -168,6 +192,7 @@ class Session:
     source: Source
 
 
+@_repr_kept
 @dataclass(frozen=True)
 class Page:
     """Any other Markdown file: guides, the home text, an about page."""

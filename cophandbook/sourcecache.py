@@ -45,13 +45,13 @@ class Parsed(NamedTuple):
     body_size: int
 
 
-def _encode_located(value: Located) -> list[Any]:
+def encode_located(value: Located) -> list[Any]:
     inner = value.value
     if isinstance(inner, dict):
-        return ["m", [[key, _encode_located(item)] for key, item in inner.items()],
+        return ["m", [[key, encode_located(item)] for key, item in inner.items()],
                 value.line, value.col]
     if isinstance(inner, list):
-        return ["l", [_encode_located(item) for item in inner], value.line, value.col]
+        return ["l", [encode_located(item) for item in inner], value.line, value.col]
     if isinstance(inner, dt.datetime):
         return ["t", inner.isoformat(), value.line, value.col]
     if isinstance(inner, dt.date):
@@ -119,7 +119,7 @@ class ParsedSources:
         fingerprint's, which may have been taken before the file changed again."""
         if not encodable(parsed.meta):
             return
-        meta = None if parsed.meta is None else _encode_located(parsed.meta)
+        meta = None if parsed.meta is None else encode_located(parsed.meta)
         self._kept.put(f"{rel}\0{digest}", marshal.dumps(
             [parsed.kind, parsed.skill, parsed.slug, meta, parsed.body_line,
              parsed.body_digest, parsed.body_size]))

@@ -10,7 +10,7 @@ STAGE = {
     "fingerprint": 1,
     "yamltext": 1, "bodytext": 1, "sourcecache": 1, "fields": 1, "history": 1, "settings": 1,
     "sources": 1,
-    "model": 2, "schema": 2,
+    "model": 2, "schema": 2, "revalidate": 2,
     "urls": 3, "references": 3, "markdown": 3, "bodycache": 3, "derive": 3, "views": 3, "routes": 3,
     "links": 3, "editorial": 3,
     "theme": 4, "reuse": 4, "render": 4,

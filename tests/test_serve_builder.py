@@ -284,21 +284,21 @@ def test_a_file_changed_mid_build_is_not_remembered_as_broken(preview, monkeypat
     """A body is read again from its file when it must be rendered again (here because a
     new page changes what links resolve against); if the file changed meanwhile the build
     fails, and that failure must not be replayed once the file is back as it was."""
-    import cophandbook.build
+    import cophandbook.revalidate
     site, builder = preview
     builder.build()
-    validate = cophandbook.build.validate
+    validate = cophandbook.revalidate.validate
 
     def validate_then_edit(*args, **kwargs):  # type: ignore[no-untyped-def]
         write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nAnother line.\n"})
         return validate(*args, **kwargs)
 
-    monkeypatch.setattr(cophandbook.build, "validate", validate_then_edit)
+    monkeypatch.setattr(cophandbook.revalidate, "validate", validate_then_edit)
     write_files(site, {"content/guides/new.md": "---\ntitle: New\n---\nA new guide.\n"})
     racing = builder.build()
     assert racing.root is None
     assert {d.code for d in racing.problems.errors} == {"changed-during-build"}
-    monkeypatch.setattr(cophandbook.build, "validate", validate)
+    monkeypatch.setattr(cophandbook.revalidate, "validate", validate)
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR})  # the version the racing build planned with
     after = builder.build()
     assert after.root is not None, [str(d) for d in after.problems]
@@ -418,3 +418,40 @@ def test_an_edit_made_during_the_first_build_is_built_once_the_watch_starts(make
     page = snapshot.root / "skills/toasts/exemplars/wedding-toast/index.html"
     assert "Written while it built." in page.read_text()
     preview.stop_tidying()
+
+
+@pytest.fixture
+def validated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the times the whole model is validated."""
+    import cophandbook.revalidate
+    calls: list[int] = []
+    original = cophandbook.revalidate.validate
+    monkeypatch.setattr(cophandbook.revalidate, "validate",
+                        lambda *a, **kw: calls.append(1) or original(*a, **kw))
+    return calls
+
+
+def test_an_edit_to_a_body_alone_keeps_the_validated_model(preview, validated, tmp_path):
+    site, builder = preview
+    builder.build()
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
+    after = builder.build()
+    assert len(validated) == 1  # the first build's
+    same_as_clean_build(site, after.root, tmp_path)
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("level: competent", "level: expert")})
+    after = builder.build()
+    assert len(validated) == 2
+    same_as_clean_build(site, after.root, tmp_path)
+
+
+def test_front_matter_equal_in_python_but_not_in_type_is_validated_again(preview, validated):
+    """YAML's `1` and `1.0` compare equal in Python; to validation one is not a whole number."""
+    site, builder = preview
+    guide = "---\ntitle: Order\norder: {}\n---\nText.\n"
+    write_files(site, {"content/guides/order.md": guide.format("1")})
+    assert builder.build().root is not None
+    write_files(site, {"content/guides/order.md": guide.format("1.0")})
+    failed = builder.build()
+    assert len(validated) == 2
+    assert any("order" in d.message for d in failed.problems.items), \
+        [str(d) for d in failed.problems.items]
