@@ -455,3 +455,37 @@ def test_front_matter_equal_in_python_but_not_in_type_is_validated_again(preview
     assert len(validated) == 2
     assert any("order" in d.message for d in failed.problems.items), \
         [str(d) for d in failed.problems.items]
+
+
+def test_tidying_up_never_runs_during_a_build(make_site, tmp_path, monkeypatch):
+    """A full collection holds every thread for tenths of a second on a large handbook: run
+    during a rebuild, it made each of them that much slower."""
+    import cophandbook.serve.preview as preview_module
+    site = make_site()
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    monkeypatch.setattr(preview_module, "QUIET_SECONDS", 0.05)
+    preview = preview_module.Preview(site, workspace, io.StringIO(), io.StringIO())
+    building = threading.Event()
+    during: list[bool] = []
+    build_once = preview.builder.build
+
+    def slow_build():  # type: ignore[no-untyped-def]
+        building.set()
+        try:
+            time.sleep(0.3)  # longer than the quiet time: a tidy-up due now would run inside
+            return build_once()
+        finally:
+            building.clear()
+
+    monkeypatch.setattr(preview.builder, "build", slow_build)
+    monkeypatch.setattr(preview_module.gc, "collect", lambda *a: during.append(building.is_set()))
+    for n in range(3):
+        write_files(site, {EXEMPLAR_FILE: EXEMPLAR + f"\nLine {n}.\n"})
+        preview.rebuild({site / EXEMPLAR_FILE})
+    deadline = time.monotonic() + 10
+    while not during:
+        assert time.monotonic() < deadline, "never tidied up"
+        time.sleep(0.05)
+    preview.stop_tidying()
+    assert not any(during)

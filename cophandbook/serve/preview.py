@@ -47,10 +47,18 @@ class Preview:
         # Pagefind tens of seconds and gigabytes, and saves come faster than that.
         self._tidying = threading.Lock()
         self._latest: Outcome | None = None
+        self._in_build = threading.Event()
 
     def rebuild(self, changed: set[Path] | None = None) -> None:
         with self._building:
             self._rebuild(changed)
+
+    def _postpone_tidying(self) -> None:
+        """A build is starting: tidying up (a full collection holds every thread for tenths
+        of a second at 10,000 pages) waits until saves pause after it."""
+        with self._tidy_timer_lock:
+            if self._tidy_timer is not None:
+                self._tidy_timer.cancel()
 
     def catch_up(self) -> None:
         """Build again if an input changed since the last build began (an edit made while
@@ -60,6 +68,8 @@ class Preview:
                 self._rebuild(None)
 
     def _rebuild(self, changed: set[Path] | None) -> None:
+        self._postpone_tidying()
+        self._in_build.set()
         try:
             outcome = self.builder.build()
         except OSError as exc:  # a file vanished mid-save; its next event rebuilds
@@ -69,6 +79,8 @@ class Preview:
             print("cophandbook: internal error while building (please report it):\n"
                   + traceback.format_exc(), file=self.err, flush=True)
             return
+        finally:
+            self._in_build.clear()
         self._publish(outcome, changed)
         self._when_saves_pause(outcome, 0 if changed is None else QUIET_SECONDS)
 
@@ -86,7 +98,8 @@ class Preview:
 
     def _tidy(self, outcome: Outcome) -> None:
         with self._tidying:
-            if outcome is not self._latest:  # a newer build came meanwhile: its turn is next
+            # A newer build came meanwhile, or one is under way: its own turn comes after it.
+            if outcome is not self._latest or self._in_build.is_set():
                 return
             gc.collect()
             try:
@@ -96,9 +109,7 @@ class Preview:
                       flush=True)
 
     def stop_tidying(self) -> None:
-        with self._tidy_timer_lock:
-            if self._tidy_timer is not None:
-                self._tidy_timer.cancel()
+        self._postpone_tidying()
 
     def _publish(self, outcome: Outcome, changed: set[Path] | None) -> None:
         previous = self.state.snapshot
