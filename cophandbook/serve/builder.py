@@ -81,7 +81,6 @@ class PreviewBuilder:
         self._pair = (_Folder(workspace / FOLDERS[0]), _Folder(workspace / FOLDERS[1]))
         self._served: _Folder | None = None  # the last build written
         self._incoming = workspace / ".incoming"  # a file on its way into a build folder
-        self._made: set[Path] = set()  # folders this build made (or found) in its folder
         # Which pages (by Outcome.page_digest) the search index in each build folder covers.
         # Builds and re-indexing run on different threads; this lock keeps them apart only
         # for the moments they touch the index folders or a folder's build number.
@@ -190,7 +189,7 @@ class PreviewBuilder:
         with self._search_lock:
             folder.number = 0  # half-written from here on: its search index is not refreshed
         folder.path.mkdir(exist_ok=True)
-        self._made = {folder.path}
+        made = {folder.path}  # folders known to exist in it: a site has thousands
         wanted: dict[str, object] = {}
         changed = 0
         for rel, data in files.items():
@@ -201,12 +200,12 @@ class PreviewBuilder:
                 assert isinstance(data, bytes)
                 digest, content = hashlib.blake2b(data, digest_size=16).digest(), data
             wanted[rel] = digest
-            changed += self._place(folder, served, rel, digest, content)
+            changed += self._place(folder, served, rel, digest, content, made)
         for item in static:
             rel = Urls.output_file(item.site_path)
             stat = item.path.stat()
             wanted[rel] = digest = (item.path, stat.st_mtime_ns, stat.st_size)
-            changed += self._place(folder, served, rel, digest, item.path)
+            changed += self._place(folder, served, rel, digest, item.path, made)
         for rel in folder.digests.keys() - wanted.keys():  # not in this build
             (folder.path / rel).unlink(missing_ok=True)
             del folder.digests[rel]
@@ -226,7 +225,7 @@ class PreviewBuilder:
         return folder, changed
 
     def _place(self, folder: _Folder, served: _Folder | None, rel: str, digest: object,
-               content: bytes | Path | None) -> bool:
+               content: bytes | Path | None, made: set[Path]) -> bool:
         """Put one file of the new build into `folder` unless it holds it already: its
         bytes, a static file, or (None) the served build's file of that name. True when it
         differs from the build being served."""
@@ -236,9 +235,9 @@ class PreviewBuilder:
             # A file the folder holds is replaced, for a request that may still read it;
             # one it lacks is written in place, its folder made once.
             file = target if held is None else self._incoming
-            if held is None and target.parent not in self._made:
+            if held is None and target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(target.parent)
+                made.add(target.parent)
             file.unlink(missing_ok=True)
             if isinstance(content, bytes):
                 file.write_bytes(content)
