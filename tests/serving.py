@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,9 +55,11 @@ class Preview:
 
 
 def start(site: Path, *args: str) -> Preview:
+    # With the fault handler on, a preview that hangs can be made to show where (see stop).
     proc = subprocess.Popen(
         [sys.executable, "-m", "cophandbook", "serve", str(site), "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     lines: list[str] = []
     while not lines or not lines[-1].startswith("Built into"):  # after any build problems
         lines.append(proc.stdout.readline())
@@ -70,7 +74,17 @@ def start(site: Path, *args: str) -> Preview:
 
 def stop(preview: Preview, signum: int = signal.SIGINT) -> int:
     preview.proc.send_signal(signum)
-    return preview.proc.wait(timeout=WAIT)
+    try:
+        return preview.proc.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        # SIGABRT makes the fault handler print every thread's stack: the failure then says
+        # where the preview was stuck.
+        preview.proc.send_signal(signal.SIGABRT)
+        preview.proc.wait(timeout=WAIT)
+        time.sleep(0.2)  # the reading thread takes the last lines
+        raise AssertionError(f"the preview did not stop within {WAIT} s of signal {signum}; "
+                             "its output, with the stacks of its threads:\n"
+                             + "".join(preview.output)) from None
 
 
 class EventStream:
