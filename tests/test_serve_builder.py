@@ -484,3 +484,64 @@ def test_tidying_up_never_runs_during_a_build(make_site, tmp_path, monkeypatch):
         time.sleep(0.05)
     preview.stop_tidying()
     assert not any(during)
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {rel: (folder / rel).stat().st_ino for rel in digests(folder)}
+
+
+def test_once_saves_pause_the_next_builds_folder_already_holds_the_served_build(
+        make_site, tmp_path, monkeypatch):
+    """Else the first save after the preview starts writes the whole site into the folder
+    the first build left empty: at 10,000 pages, 10,000 folders, 4-5 s."""
+    import cophandbook.serve.preview as preview_module
+    site = make_site({"static/recordings/toast.mp3": b"ID3 audio"})
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    monkeypatch.setattr(preview_module, "QUIET_SECONDS", 0)
+    preview = preview_module.Preview(site, workspace, io.StringIO(), io.StringIO())
+    preview.rebuild()  # the first build, tidied up at once
+    first = preview.state.snapshot.root
+    assert first is not None
+    other = next(p for p in workspace.iterdir() if p.name.startswith("build-") and p != first)
+    served = inodes(first)
+    deadline = time.monotonic() + 10
+    while not other.is_dir() or inodes(other) != served:  # the same files, hard-linked
+        assert time.monotonic() < deadline, "the other folder was never brought up"
+        time.sleep(0.05)
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA new closing line.\n"})
+    preview.rebuild({site / EXEMPLAR_FILE})
+    preview.stop_tidying()
+    second = preview.state.snapshot.root
+    assert second == other
+    rewritten = {rel for rel, inode in inodes(second).items() if served.get(rel) != inode}
+    assert "skills/toasts/exemplars/wedding-toast/index.html" in rewritten
+    assert len(rewritten) < len(served) / 4
+    same_as_clean_build(site, second, tmp_path)
+
+
+def test_bringing_the_other_folder_up_stops_for_a_build(preview, tmp_path, monkeypatch):
+    site, builder = preview
+    first = builder.build()
+    placing = threading.Event()
+    place = builder._place
+
+    def slow_place(*args):  # type: ignore[no-untyped-def]
+        placing.set()
+        time.sleep(0.02)  # the whole site would take seconds
+        return place(*args)
+
+    monkeypatch.setattr(builder, "_place", slow_place)
+    mirrored: list[bool] = []
+    mirroring = threading.Thread(target=lambda: mirrored.append(builder.mirror()))
+    mirroring.start()
+    assert placing.wait(10)
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA new closing line.\n"})
+    monkeypatch.setattr(builder, "_place", place)
+    second = builder.build()
+    mirroring.join()
+    assert mirrored == [False]
+    assert second.root is not None and second.root != first.root
+    same_as_clean_build(site, second.root, tmp_path)
+    assert builder.mirror()  # brings the first build's folder up to the second
+    assert digests(first.root) == digests(second.root)

@@ -6,7 +6,9 @@ the last: only the files that differ between the two are written, so a save that
 few pages writes a few files, whatever the handbook's size. (A new folder per build meant
 one `mkdir` and one hard link for each of 10,000 pages, a second and more per save.) Files
 are replaced, never written over, so a request still reading the older build keeps
-whole files.
+whole files. Once saves pause, the folder not being served is brought up to the build
+being served (`mirror`), so the next save writes what it changed, not the whole site into a
+folder the first build left empty (at 10,000 pages, 10,000 folders: 4-5 s).
 
 What did not change is kept between builds: parsed files and rendered Markdown (in a Memo,
 and Markdown in the body cache too), the compiled templates (one Jinja environment), and
@@ -20,6 +22,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import KeysView
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -80,6 +83,10 @@ class PreviewBuilder:
         self._count = 0
         self._pair = (_Folder(workspace / FOLDERS[0]), _Folder(workspace / FOLDERS[1]))
         self._served: _Folder | None = None  # the last build written
+        # The folder not being served is written by a build, or mirrored between builds;
+        # a build that is waiting makes the mirror stop where it is.
+        self._idle_folder = threading.Lock()
+        self._build_waiting = threading.Event()
         self._incoming = workspace / ".incoming"  # a file on its way into a build folder
         # Which pages (by Outcome.page_digest) the search index in each build folder covers.
         # Builds and re-indexing run on different threads; this lock keeps them apart only
@@ -101,8 +108,12 @@ class PreviewBuilder:
         """Build the handbook into the folder not being served. No full garbage collection
         runs meanwhile: it would walk everything the preview keeps, a good part of a large
         handbook's rebuild; the preview collects once saves pause (see preview.py)."""
-        with fewer_collections():
-            return self._build()
+        self._build_waiting.set()
+        try:
+            with fewer_collections():
+                return self._build()
+        finally:
+            self._build_waiting.clear()
 
     def _build(self) -> Outcome:
         started = time.perf_counter()
@@ -181,6 +192,11 @@ class PreviewBuilder:
 
     def _write(self, files: dict[str, object], static: tuple[StaticFile, ...]
                ) -> tuple[_Folder, int]:
+        with self._idle_folder:
+            return self._write_idle(files, static)
+
+    def _write_idle(self, files: dict[str, object], static: tuple[StaticFile, ...]
+                    ) -> tuple[_Folder, int]:
         """Bring the folder not being served from the build it holds to this one; the
         number of files that differ from the build being served."""
         self._count += 1
@@ -206,10 +222,7 @@ class PreviewBuilder:
             stat = item.path.stat()
             wanted[rel] = digest = (item.path, stat.st_mtime_ns, stat.st_size)
             changed += self._place(folder, served, rel, digest, item.path, made)
-        for rel in folder.digests.keys() - wanted.keys():  # not in this build
-            (folder.path / rel).unlink(missing_ok=True)
-            del folder.digests[rel]
-            remove_empty_folders((folder.path / rel).parent, folder.path)
+        _remove_all_but(folder, wanted.keys())
         with self._search_lock:
             if served is not None and self._index_of.get(served.path) != \
                     self._index_of.get(folder.path):
@@ -223,6 +236,28 @@ class PreviewBuilder:
             folder.number = self._count
         self._served = folder
         return folder, changed
+
+    def mirror(self) -> bool:
+        """Bring the folder not being served to the build being served, by hard links, so
+        that the next build writes only what it changes. Stops, with what is done kept, as
+        soon as a build is waiting; True when the folder was brought all the way."""
+        with self._idle_folder:
+            served = self._served
+            if served is None:
+                return False
+            idle = self._pair[1] if served is self._pair[0] else self._pair[0]
+            if idle.digests == served.digests:
+                return True
+            with self._search_lock:
+                idle.number = 0  # no longer the build it held
+            idle.path.mkdir(exist_ok=True)
+            made = {idle.path}
+            for rel, digest in served.digests.items():
+                if self._build_waiting.is_set():
+                    return False
+                self._place(idle, served, rel, digest, None, made)
+            _remove_all_but(idle, served.digests.keys())
+            return True
 
     def _place(self, folder: _Folder, served: _Folder | None, rel: str, digest: object,
                content: bytes | Path | None, made: set[Path]) -> bool:
@@ -286,6 +321,13 @@ class PreviewBuilder:
         """Whether the outcome's folder still holds that build, whole (under the lock)."""
         return any(folder.path == outcome.root and folder.number == outcome.number
                    for folder in self._pair)
+
+
+def _remove_all_but(folder: _Folder, wanted: KeysView[str]) -> None:
+    for rel in folder.digests.keys() - wanted:
+        (folder.path / rel).unlink(missing_ok=True)
+        del folder.digests[rel]
+        remove_empty_folders((folder.path / rel).parent, folder.path)
 
 
 def _link_or_copy(source: str, target: str) -> None:

@@ -7,6 +7,7 @@ folder is removed, and the user's own output folder is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import itertools
@@ -15,6 +16,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 import webbrowser
 from pathlib import Path
@@ -86,8 +88,9 @@ class Preview:
 
     def _when_saves_pause(self, outcome: Outcome, delay: float) -> None:
         """Tidy up once saves pause: collect the garbage of earlier builds (builds do not
-        collect; see PreviewBuilder.build) and re-index search. Both take tenths of a second
-        of a large handbook, which would otherwise slow the next save's rebuild and reload."""
+        collect; see PreviewBuilder.build), bring the folder the next build writes up to
+        this one (PreviewBuilder.mirror), and re-index search. Each takes tenths of a second
+        or more of a large handbook, which would otherwise slow the next save's rebuild."""
         with self._tidy_timer_lock:
             self._latest = outcome
             if self._tidy_timer is not None:
@@ -102,6 +105,9 @@ class Preview:
             if outcome is not self._latest or self._in_build.is_set():
                 return
             gc.collect()
+            # On failure what was done is kept: the next build writes the rest, or says why not.
+            with contextlib.suppress(OSError):
+                self.builder.mirror()
             try:
                 self.builder.refresh_search(outcome)
             except (SearchError, OSError) as exc:
@@ -187,8 +193,11 @@ def run(site: Path, host: str, port: int, open_browser: bool,
         serving = True
         if open_browser:
             webbrowser.open(url)
-        while not stop.wait(0.5):
-            pass
+        # Ctrl-C lands here. Sleeping holds no lock: a KeyboardInterrupt raised just after
+        # `stop.wait` took its condition's lock would leave it taken, and `stop.set()` below
+        # would then wait for it forever.
+        while True:
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
