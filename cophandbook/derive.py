@@ -289,10 +289,14 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         found.update(zip((item.source.rel for item in to_render),
                          map_chunks(render_and_keep_all, to_render, progress), strict=True))
         for item in items:
-            key = ("body", keys[item.source.rel])
-            body = held[item.source.rel] = memo.get(key, lambda rel=item.source.rel: found[rel])
+            rel = item.source.rel
+            key = ("body", keys[rel])
+            body = held[rel] = memo.get(key, lambda rel=rel: found[rel])
+            # Outlines are kept too: making 10,000 of them is a tenth of a second a build.
+            outlines[rel] = memo.get(("outline", keys[rel]), body.outline)
             if _changed(body):
                 memo.forget(key)
+                memo.forget(("outline", keys[rel]))
     elif cache:
         keys = {rel: body_key(cache.code, context, rel, item.source.text.digest,
                               item.source.body_line) for rel, item in by_rel.items()}
@@ -324,7 +328,8 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         rendered = map_chunks(lambda chunk: [render_one(i) for i in chunk], items, progress)
         held = {item.source.rel: body for item, body in zip(items, rendered, strict=True)}
     for rel, body in held.items():
-        outlines[rel] = body.outline()
+        if rel not in outlines:
+            outlines[rel] = body.outline()
 
     def load(rel: str) -> RenderedBody:
         body = cache.get(keys[rel]) if cache else None

@@ -117,7 +117,7 @@ def test_only_the_edited_body_is_rendered_again(preview):
     builder.build()
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
     builder.build()
-    assert builder.memo.misses == 2  # the file's parse and its Markdown
+    assert builder.memo.misses == 3  # the file's parse, its Markdown and its outline
 
 
 @pytest.fixture
