@@ -102,7 +102,7 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
         routes = plan(derived, site, theme / "static", problems)
     finally:
         planning_reads, derived.bodies.reads = derived.bodies.reads, None
-    inbound = check_links(derived, routes, content_files, problems, links)
+    inbound = check_links(derived, routes, content_files, problems, links, memo)
     return Prepared(derived, routes, inbound, theme, len(content_files),
                     frozenset(planning_reads))
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from cophandbook.derive import Derived, all_items
+from cophandbook.derive import Derived, Item, all_items
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fields import choices_hint
 from cophandbook.kept import KeptEntries
 from cophandbook.markdown import Link
+from cophandbook.memo import Memo
 from cophandbook.model import Exemplar, Source
 from cophandbook.references import is_external, split_md_link, split_relative
 from cophandbook.routes import Plan
@@ -188,18 +189,22 @@ def _links_of(derived: Derived, source: Source) -> list[Link]:
 
 
 def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
-                problems: Diagnostics, kept: KeptEntries | None = None) -> LinkGraph:
+                problems: Diagnostics, kept: KeptEntries | None = None,
+                memo: Memo | None = None) -> LinkGraph:
     """Report links that lead nowhere; return who links to what, for finding orphans.
 
     With `kept`, a source's result (its problems, the files it links to) is kept for the
     next build, under a key of everything it depends on: its body (by the body's cache
     key), its media, its page, and all the links could lead to. A rebuild after an edit
-    that moves no page and no heading checks only the edited file's links."""
+    that moves no page and no heading checks only the edited file's links. `memo` keeps
+    the results in memory too (the preview), under the same inputs, so that a rebuild
+    neither hashes nor decodes the ten thousand that did not change."""
     targets = collect_targets(derived, plan, content_files)
     checker = _LinkChecker(derived, targets, problems)
     inbound: LinkGraph = defaultdict(set)
-    around = _targets_digest(targets, derived) if kept is not None else ""
-    for item in all_items(derived.handbook):
+    around = _targets_digest(targets, derived) if kept is not None or memo else ""
+
+    def result_of(item: Item) -> tuple[list[Diagnostic], list[str]]:
         source = item.source
         page_path = derived.page_paths[source.rel]
         media = (item.media, item.media_line) if isinstance(item, Exemplar) else ("", 0)
@@ -211,14 +216,9 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
                 try:
                     found, files = marshal.loads(entry)
                     # Whole or not at all: a damaged entry's problems are found again below.
-                    kept_problems = [Diagnostic.from_dict(d) for d in found]
+                    return [Diagnostic.from_dict(d) for d in found], list(files)
                 except (ValueError, TypeError, KeyError, AttributeError, EOFError):
                     kept.forget(key)  # damaged: checked again below
-                else:
-                    problems.items.extend(kept_problems)
-                    for file in files:
-                        inbound[file].add(source.rel)
-                    continue
         checker.problems = Diagnostics()
         links = _links_of(derived, source)
         if media[0]:  # a recording is a file link too
@@ -228,9 +228,21 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
             target = checker.check(link, source.rel, page_path, source.path)
             if target is not None:
                 leads_to.add(target)
-                inbound[target].add(source.rel)
-        problems.items.extend(checker.problems.items)
         if key is not None:
             kept.put(key, marshal.dumps([[d.to_dict() for d in checker.problems.items],
                                          sorted(leads_to)]))
+        return checker.problems.items, sorted(leads_to)
+
+    for item in all_items(derived.handbook):
+        rel = item.source.rel
+        if memo is not None and rel in derived.body_keys:
+            media = (item.media, item.media_line) if isinstance(item, Exemplar) else ("", 0)
+            found, files = memo.get(("links", around, derived.body_keys[rel],
+                                     item.source.path, derived.page_paths[rel], media),
+                                    lambda item=item: result_of(item))
+        else:
+            found, files = result_of(item)
+        problems.items.extend(found)
+        for file in files:
+            inbound[file].add(rel)
     return inbound

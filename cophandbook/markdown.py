@@ -123,7 +123,7 @@ class Outline:
     def links(self) -> tuple[Link, ...]:
         return tuple(map(Link._make, marshal.loads(self.packed_links)))
 
-    @property
+    @functools.cached_property  # every build asks, of every body (the link check)
     def anchors(self) -> frozenset[str]:
         """The ids a link can point to: headings and annotations."""
         return frozenset(h.id for h in self.headings) | {m.anchor for m in self.marks}

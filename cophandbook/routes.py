@@ -186,13 +186,14 @@ def plan(derived: Derived, site: Path, theme_static: Path, problems: Diagnostics
     claimed: dict[str, Route | StaticFile] = {}
     for item in (*routes, *static):
         output = Urls.output_file(item.site_path)
-        name, where = _party(item, site)
         if _unsafe(output):
+            name, where = _party(item, site)  # only for a message: 10,000 pages have none
             problems.error("invalid-filename", f"{name} cannot be published as /{output}",
                            where, "rename it: no '\\', no %-encoded characters, no empty, "
                            "'.' or '..' folder names")
             continue
         if output in claimed:
+            name, where = _party(item, site)
             other, other_where = _party(claimed[output], site)
             problems.error(
                 "path-collision",
@@ -203,6 +204,7 @@ def plan(derived: Derived, site: Path, theme_static: Path, problems: Diagnostics
             continue
         claimed[output] = item
         if derived.handbook.settings.search and output.startswith(SEARCH_DIR + "/"):
+            name, where = _party(item, site)
             problems.error("search-reserved",
                            f"/{output} is inside /{SEARCH_DIR}/, where the search index goes",
                            where, "rename or move it, or set 'search: false'")

@@ -12,7 +12,7 @@ import pytest
 
 from cophandbook.build import build
 from cophandbook.output import MARKER
-from cophandbook.serve.builder import PreviewBuilder
+from cophandbook.serve.builder import FOLDERS, PreviewBuilder
 from tests.conftest import EXEMPLAR, RUBRIC, SETTINGS, write_files
 
 EXEMPLAR_FILE = "content/skills/toasts/exemplars/wedding-toast.md"
@@ -117,7 +117,8 @@ def test_only_the_edited_body_is_rendered_again(preview):
     builder.build()
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
     builder.build()
-    assert builder.memo.misses == 3  # the file's parse, its Markdown and its outline
+    # The file's parse, its Markdown, its outline and its link check.
+    assert builder.memo.misses == 4
 
 
 @pytest.fixture
@@ -503,7 +504,7 @@ def test_once_saves_pause_the_next_builds_folder_already_holds_the_served_build(
     preview.rebuild()  # the first build, tidied up at once
     first = preview.state.snapshot.root
     assert first is not None
-    other = next(p for p in workspace.iterdir() if p.name.startswith("build-") and p != first)
+    other = next(workspace / name for name in FOLDERS if workspace / name != first)
     served = inodes(first)
     deadline = time.monotonic() + 10
     while not other.is_dir() or inodes(other) != served:  # the same files, hard-linked
