@@ -188,6 +188,11 @@ def _links_of(derived: Derived, source: Source) -> list[Link]:
         return list(derived.body(source).links)
 
 
+def _media_of(item: Item) -> tuple[str, int]:
+    """An exemplar's recording and its line: a file link too."""
+    return (item.media, item.media_line) if isinstance(item, Exemplar) else ("", 0)
+
+
 def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
                 problems: Diagnostics, kept: KeptEntries | None = None,
                 memo: Memo | None = None) -> LinkGraph:
@@ -207,7 +212,7 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
     def result_of(item: Item) -> tuple[list[Diagnostic], list[str]]:
         source = item.source
         page_path = derived.page_paths[source.rel]
-        media = (item.media, item.media_line) if isinstance(item, Exemplar) else ("", 0)
+        media = _media_of(item)
         key = None
         if kept is not None and source.rel in derived.body_keys:
             key = hashlib.blake2b(repr((around, derived.body_keys[source.rel], str(source.path),
@@ -236,9 +241,9 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
     for item in all_items(derived.handbook):
         rel = item.source.rel
         if memo is not None and rel in derived.body_keys:
-            media = (item.media, item.media_line) if isinstance(item, Exemplar) else ("", 0)
             found, files = memo.get(("links", around, derived.body_keys[rel],
-                                     item.source.path, derived.page_paths[rel], media),
+                                     item.source.path, derived.page_paths[rel],
+                                     _media_of(item)),
                                     lambda item=item: result_of(item))
         else:
             found, files = result_of(item)
