@@ -546,3 +546,28 @@ def test_bringing_the_other_folder_up_stops_for_a_build(preview, tmp_path, monke
     same_as_clean_build(site, second.root, tmp_path)
     assert builder.mirror()  # brings the first build's folder up to the second
     assert digests(first.root) == digests(second.root)
+
+
+def test_a_build_finishes_what_a_failed_bringing_up_left(preview, tmp_path, monkeypatch):
+    """The folder's record is kept true file by file: after a disk error half-way, the next
+    build writes what is missing and removes nothing it needs."""
+    import cophandbook.serve.builder as builder_module
+    site, builder = preview
+    first = builder.build()
+    link = builder_module._link_or_copy
+    calls = [0]
+
+    def failing_link(source: str, target: str) -> None:
+        calls[0] += 1
+        if calls[0] > 10:
+            raise OSError(28, "No space left on device")
+        link(source, target)
+
+    monkeypatch.setattr(builder_module, "_link_or_copy", failing_link)
+    with pytest.raises(OSError):
+        builder.mirror()
+    monkeypatch.setattr(builder_module, "_link_or_copy", link)
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA new closing line.\n"})
+    second = builder.build()
+    assert second.root is not None and second.root != first.root
+    same_as_clean_build(site, second.root, tmp_path)
