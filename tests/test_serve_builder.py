@@ -464,7 +464,7 @@ def test_tidying_up_never_runs_during_a_build(make_site, tmp_path, monkeypatch):
     preview = preview_module.Preview(site, workspace, io.StringIO(), io.StringIO())
     building = threading.Event()
     during: list[bool] = []
-    build_once = preview.builder.build
+    build_once = preview.builder._build
 
     def slow_build():  # type: ignore[no-untyped-def]
         building.set()
@@ -474,7 +474,7 @@ def test_tidying_up_never_runs_during_a_build(make_site, tmp_path, monkeypatch):
         finally:
             building.clear()
 
-    monkeypatch.setattr(preview.builder, "build", slow_build)
+    monkeypatch.setattr(preview.builder, "_build", slow_build)
     monkeypatch.setattr(preview_module.gc, "collect", lambda *a: during.append(building.is_set()))
     for n in range(3):
         write_files(site, {EXEMPLAR_FILE: EXEMPLAR + f"\nLine {n}.\n"})

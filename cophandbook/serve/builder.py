@@ -84,9 +84,9 @@ class PreviewBuilder:
         self._pair = (_Folder(workspace / FOLDERS[0]), _Folder(workspace / FOLDERS[1]))
         self._served: _Folder | None = None  # the last build written
         # The folder not being served is written by a build, or mirrored between builds;
-        # a build that is waiting makes the mirror stop where it is.
+        # a build under way makes the mirror stop where it is.
         self._idle_folder = threading.Lock()
-        self._build_waiting = threading.Event()
+        self._building = threading.Event()
         self._incoming = workspace / ".incoming"  # a file on its way into a build folder
         # Which pages (by Outcome.page_digest) the search index in each build folder covers.
         # Builds and re-indexing run on different threads; this lock keeps them apart only
@@ -108,12 +108,16 @@ class PreviewBuilder:
         """Build the handbook into the folder not being served. No full garbage collection
         runs meanwhile: it would walk everything the preview keeps, a good part of a large
         handbook's rebuild; the preview collects once saves pause (see preview.py)."""
-        self._build_waiting.set()
+        self._building.set()
         try:
             with fewer_collections():
                 return self._build()
         finally:
-            self._build_waiting.clear()
+            self._building.clear()
+
+    @property
+    def building(self) -> bool:
+        return self._building.is_set()
 
     def _build(self) -> Outcome:
         started = time.perf_counter()
@@ -201,7 +205,7 @@ class PreviewBuilder:
         number of files that differ from the build being served."""
         self._count += 1
         served = self._served
-        folder = self._pair[1] if served is self._pair[0] else self._pair[0]
+        folder = self._idle()
         with self._search_lock:
             folder.number = 0  # half-written from here on: its search index is not refreshed
         folder.path.mkdir(exist_ok=True)
@@ -237,6 +241,10 @@ class PreviewBuilder:
         self._served = folder
         return folder, changed
 
+    def _idle(self) -> _Folder:
+        """The folder not being served, which the next build writes."""
+        return self._pair[1] if self._served is self._pair[0] else self._pair[0]
+
     def mirror(self) -> bool:
         """Bring the folder not being served to the build being served, by hard links, so
         that the next build writes only what it changes. Stops, with what is done kept, as
@@ -245,7 +253,7 @@ class PreviewBuilder:
             served = self._served
             if served is None:
                 return False
-            idle = self._pair[1] if served is self._pair[0] else self._pair[0]
+            idle = self._idle()
             if idle.digests == served.digests:
                 return True
             with self._search_lock:
@@ -253,7 +261,7 @@ class PreviewBuilder:
             idle.path.mkdir(exist_ok=True)
             made = {idle.path}
             for rel, digest in served.digests.items():
-                if self._build_waiting.is_set():
+                if self._building.is_set():
                     return False
                 self._place(idle, served, rel, digest, None, made)
             _remove_all_but(idle, served.digests.keys())

@@ -49,7 +49,6 @@ class Preview:
         # Pagefind tens of seconds and gigabytes, and saves come faster than that.
         self._tidying = threading.Lock()
         self._latest: Outcome | None = None
-        self._in_build = threading.Event()
 
     def rebuild(self, changed: set[Path] | None = None) -> None:
         with self._building:
@@ -71,7 +70,6 @@ class Preview:
 
     def _rebuild(self, changed: set[Path] | None) -> None:
         self._postpone_tidying()
-        self._in_build.set()
         try:
             outcome = self.builder.build()
         except OSError as exc:  # a file vanished mid-save; its next event rebuilds
@@ -81,8 +79,6 @@ class Preview:
             print("cophandbook: internal error while building (please report it):\n"
                   + traceback.format_exc(), file=self.err, flush=True)
             return
-        finally:
-            self._in_build.clear()
         self._publish(outcome, changed)
         self._when_saves_pause(outcome, 0 if changed is None else QUIET_SECONDS)
 
@@ -102,7 +98,7 @@ class Preview:
     def _tidy(self, outcome: Outcome) -> None:
         with self._tidying:
             # A newer build came meanwhile, or one is under way: its own turn comes after it.
-            if outcome is not self._latest or self._in_build.is_set():
+            if outcome is not self._latest or self.builder.building:
                 return
             gc.collect()
             # On failure what was done is kept: the next build writes the rest, or says why not.
