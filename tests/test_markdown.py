@@ -67,6 +67,25 @@ def test_callouts():
     assert safety.select_one(".callout-title").text == "Safety"
 
 
+def test_containers_open_where_commonmark_blocks_do_and_nowhere_else():
+    doc = html(
+        "A paragraph\n::: warning Hot\nIt ends the paragraph.\n:::\n\n"
+        "- item\n\n  ::: tip\n  Inside the list.\n  :::\n\n"
+        "::: tip Outer\n:::: safety\nNested.\n::::\n:::\n\n"
+        "::: unknown\nStays text.\n:::\n\n"
+        "    ::: tip\n    Indented code.\n    :::\n"
+    )
+    warning, listed, outer, nested = doc.select("aside.callout")
+    assert doc.find("p").text == "A paragraph"
+    assert warning.select_one(".callout-title").text == "Hot"
+    assert listed.find_parent("li") is not None and "Inside the list." in listed.text
+    assert nested.find_parent("aside") is outer and "callout-safety" in nested["class"]
+    assert "::: unknown" in doc.text and "Stays text." in doc.text
+    assert "::: tip" in doc.find("pre").text
+    body = render_markdown("Passage.\n::: annotation structure\nNote.\n:::\n")
+    assert [a.criterion for a in body.annotations] == ["structure"]
+
+
 def test_links_are_rewritten_and_recorded_with_lines():
     body = render_markdown("Line one.\n\nSee [a](other.md#x) and ![i](/img.png).\n",
                            body_line=4, rewrite_link=lambda h: "NEW:" + h)
