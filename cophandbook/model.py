@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,12 @@ class Settings:
     max_file_bytes: int  # the largest content file read (`max_file_mb`)
 
     def level(self, level_id: str) -> Level | None:
-        return next((lvl for lvl in self.levels if lvl.id == level_id), None)
+        return self._levels_by_id.get(level_id)
+
+    @functools.cached_property
+    def _levels_by_id(self) -> dict[str, Level]:
+        # Asked once per exemplar page and per planned route: ten thousand times a build.
+        return {lvl.id: lvl for lvl in self.levels}
 
     def level_names(self, level_ids: tuple[str, ...]) -> tuple[str, ...]:
         """Names of the known levels among `level_ids`, lowest first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable
@@ -157,6 +158,8 @@ def _static_files(folder: Path, prefix: str, site: Path,
     return found
 
 
+# The preview plans the same ten thousand paths on every rebuild: each is judged once.
+@functools.lru_cache(maxsize=1 << 16)
 def _unsafe(output: str) -> bool:
     """An output path that could lead out of the output folder, or that a browser or web
     server would read differently from the file's name: the words output.py refuses, and

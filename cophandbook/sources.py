@@ -8,6 +8,7 @@ folder are skipped, and so are devices and pipes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -195,12 +196,18 @@ def _markdown_files(content: Path, site: Path, problems: Diagnostics) -> list[tu
     return sorted(found, key=lambda file: file[1].split("/"))
 
 
+# The preview checks the same ten thousand names on every rebuild: each is judged once.
+@functools.lru_cache(maxsize=1 << 16)
+def _plain_name(rel: str) -> bool:
+    return all(_NAME_RE.match(part) and ".." not in part and not part.endswith(".")
+               for part in rel.removesuffix(".md").split("/"))
+
+
 def _check_names(files: list[tuple[str, str]], problems: Diagnostics) -> list[tuple[str, str]]:
     """The files whose names can be URLs; the others are reported and not read."""
     good = []
     for path, rel_text in files:
-        if all(_NAME_RE.match(part) and ".." not in part and not part.endswith(".")
-               for part in rel_text.removesuffix(".md").split("/")):
+        if _plain_name(rel_text):
             good.append((path, rel_text))  # the common case, without PurePosixPath
             continue
         rel = PurePosixPath(rel_text)
