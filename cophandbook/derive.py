@@ -89,6 +89,12 @@ class Bodies:
             self.reads.add(rel)
         return self._outlines[rel]
 
+    def replace(self, rel: str, body: RenderedBody, outline: Outline) -> None:
+        """Hold `body` as the body of `rel` from now on (see `rederive_bodies`)."""
+        self._held[rel] = body
+        self._outlines[rel] = outline
+        self._recent.pop(rel, None)
+
 
 @dataclass(frozen=True)
 class Derived:
@@ -106,6 +112,7 @@ class Derived:
     # (with a body cache or a memo)
     body_keys: dict[str, str] = field(default_factory=dict)
     cached: int = 0  # bodies taken from the cache rather than rendered
+    body_context: str = ""  # what every body key holds besides the body (_context_digest)
 
     def body(self, source: Source) -> RenderedBody:
         return self.bodies[source.rel]
@@ -215,20 +222,10 @@ def _context_digest(handbook: Handbook, urls: Urls, page_paths: dict[str, str],
     return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
 
 
-def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
-           progress: Callable[[int], None] | None = None,
-           cache: BodyCache | None = None) -> Derived:
-    """`memo` keeps rendered bodies between builds in one process (the preview): a body is
-    rendered again only when its text or what it links against changed. Without one, bodies
-    are rendered on every core. `cache` keeps them on disk for the next build (or preview)
-    the same way; `progress` hears how many are done."""
+def _body_renderer(handbook: Handbook, urls: Urls, page_paths: dict[str, str],
+                   reserved: frozenset[str]) -> Callable[[Item], RenderedBody]:
     settings = handbook.settings
-    urls = Urls.of(settings)
-    items = all_items(handbook)
-    page_paths = {item.source.rel: site_path_of(item) for item in items}
-    reserved = reserved_ids(handbook)
-    context = _context_digest(handbook, urls, page_paths, reserved) if memo or cache else ""
-    cached = 0
+
     def render_one(item: Item) -> RenderedBody:
         rubric = handbook.rubric(item.skill) if isinstance(item, Exemplar) else None
 
@@ -258,6 +255,24 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         finally:
             source.text.release()  # a worker renders thousands: keep none of their texts
 
+    return render_one
+
+
+def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
+           progress: Callable[[int], None] | None = None,
+           cache: BodyCache | None = None) -> Derived:
+    """`memo` keeps rendered bodies between builds in one process (the preview): a body is
+    rendered again only when its text or what it links against changed. Without one, bodies
+    are rendered on every core. `cache` keeps them on disk for the next build (or preview)
+    the same way; `progress` hears how many are done."""
+    settings = handbook.settings
+    urls = Urls.of(settings)
+    items = all_items(handbook)
+    page_paths = {item.source.rel: site_path_of(item) for item in items}
+    reserved = reserved_ids(handbook)
+    context = _context_digest(handbook, urls, page_paths, reserved) if memo or cache else ""
+    cached = 0
+    render_one = _body_renderer(handbook, urls, page_paths, reserved)
     by_rel = {item.source.rel: item for item in items}
     held: dict[str, RenderedBody] = {}  # bodies kept in memory: all of them without a cache
     outlines: dict[str, Outline] = {}
@@ -343,7 +358,7 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
         _check_headings(item, outline, problems)
         _check_notes(item, outline, problems)
     derived = Derived(handbook, urls, Bodies(outlines, held, load), page_paths, cached=cached,
-                      body_keys=keys)
+                      body_keys=keys, body_context=context)
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
     for exemplar in handbook.exemplars:
         for criterion, level in derived.assessment(exemplar).items():
@@ -355,3 +370,48 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
             for ref in dict.fromkeys((r.skill, r.slug) for r in refs):
                 derived.used_in.setdefault((kind, *ref), []).append(session)
     return derived
+
+
+def rederive_bodies(derived: Derived, items: Sequence[Item], memo: Memo,
+                    cache: BodyCache | None = None) -> bool:
+    """Render the bodies of `items` (whose texts changed, and nothing else) into `derived`,
+    the last preview build's, in place: True when each body has the outline it had, so
+    that nothing derived from outlines (checks, assessments, links, anchors, the plan)
+    changes and only the pages that show these bodies are to be rendered again. False,
+    with `derived` as it was, when an outline differs; the bodies are then in `memo` for
+    the full derivation that follows. Bodies are found as `derive` finds them."""
+    handbook = derived.handbook
+    render_one = _body_renderer(handbook, derived.urls, derived.page_paths,
+                                reserved_ids(handbook))
+    code = cache.code if cache else "memo"
+    keys = {item.source.rel: body_key(code, derived.body_context, item.source.rel,
+                                      item.source.text.digest, item.source.body_line)
+            for item in items}
+    found: dict[str, RenderedBody] = {}
+    lacking = [item for item in items if not memo.has(("body", keys[item.source.rel]))]
+    for item in lacking if cache else ():
+        if (body := cache.get(keys[item.source.rel])) is not None:
+            found[item.source.rel] = body
+    to_render = [item for item in lacking if item.source.rel not in found]
+    rendered = map_chunks(lambda chunk: [render_one(item) for item in chunk], to_render)
+    for item, body in zip(to_render, rendered, strict=True):
+        found[item.source.rel] = body
+        if cache and not _changed(body):
+            cache.put(keys[item.source.rel], body)
+    new: dict[str, tuple[RenderedBody, Outline]] = {}
+    for rel, key in keys.items():
+        body = memo.get(("body", key), lambda rel=rel: found[rel])
+        outline = memo.get(("outline", key), body.outline)
+        if _changed(body):
+            memo.forget(("body", key))
+            memo.forget(("outline", key))
+            return False
+        old = derived.bodies.outline(rel)
+        if (outline.headings, outline.marks, outline.notes, outline.links) != \
+                (old.headings, old.marks, old.notes, old.links):
+            return False
+        new[rel] = (body, outline)
+    for rel, (body, outline) in new.items():
+        derived.body_keys[rel] = keys[rel]
+        derived.bodies.replace(rel, body, outline)
+    return True

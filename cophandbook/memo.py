@@ -8,6 +8,7 @@ build did not use are dropped when it finishes, so a long preview session stays 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar
 
 from cophandbook.diagnostics import Diagnostics
@@ -59,7 +60,13 @@ class Memo:
         self._used = set()
         self.hits = self.misses = 0
 
-    def finish_build(self) -> None:
-        """Forget what this build did not use (deleted files, old versions of a body)."""
-        for key in self._entries.keys() - self._used:
+    def finish_build(self, keep: AbstractSet[Hashable] = frozenset()) -> None:
+        """Forget what this build did not use (deleted files, old versions of a body), but
+        for `keep`: what an earlier build used, when this one took that build's results
+        without asking for them."""
+        for key in self._entries.keys() - self._used - keep:
             del self._entries[key]
+
+    def used(self) -> frozenset[Hashable]:
+        """What this build used."""
+        return frozenset(self._used)

@@ -14,6 +14,7 @@ Front matter is compared as marshalled, which tells types apart: YAML's `true`, 
 from __future__ import annotations
 
 import marshal
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -52,19 +53,33 @@ def validate_again(sources: list[RawSource], settings: Settings, problems: Diagn
     return handbook
 
 
-def _with_new_bodies(last: Validated | None, sources: list[RawSource], settings: Settings
-                     ) -> Handbook | None:
-    if last is None or settings != last.settings or len(sources) != len(last.sources):
+def moved_bodies(last: Sequence[RawSource], sources: Sequence[RawSource]
+                 ) -> list[RawSource] | None:
+    """The files of `sources` whose bodies, and nothing else, changed since `last`; None
+    when anything else did (a file's front matter, place or date, a file added or gone)."""
+    if len(sources) != len(last):
         return None
-    moved: dict[str, Source] = {}
-    for new, old in zip(sources, last.sources, strict=True):
+    moved = []
+    for new, old in zip(sources, last, strict=True):
         if new is old:  # the memo's parse of an unchanged file
             continue
         if not _same_but_body(new, old):
             return None
-        moved[new.rel] = Source(new.path, new.rel, new.text, new.body_line, new.updated)
-    if not moved:
+        moved.append(new)
+    return moved
+
+
+def _with_new_bodies(last: Validated | None, sources: list[RawSource], settings: Settings
+                     ) -> Handbook | None:
+    if last is None or settings != last.settings:
+        return None
+    changed = moved_bodies(last.sources, sources)
+    if changed is None:
+        return None
+    if not changed:
         return last.handbook
+    moved = {new.rel: Source(new.path, new.rel, new.text, new.body_line, new.updated)
+             for new in changed}
     model = last.handbook
 
     def swapped(items: tuple[T, ...]) -> tuple[T, ...]:

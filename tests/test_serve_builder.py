@@ -117,8 +117,9 @@ def test_only_the_edited_body_is_rendered_again(preview):
     builder.build()
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
     builder.build()
-    # The file's parse, its Markdown, its outline and its link check.
-    assert builder.memo.misses == 4
+    # The file's parse, its Markdown and its outline: the outline is the one it had, so
+    # its links are those checked last time, and nothing else is derived again.
+    assert builder.memo.misses == 3
 
 
 @pytest.fixture
@@ -571,3 +572,97 @@ def test_a_build_finishes_what_a_failed_bringing_up_left(preview, tmp_path, monk
     second = builder.build()
     assert second.root is not None and second.root != first.root
     same_as_clean_build(site, second.root, tmp_path)
+
+
+@pytest.fixture
+def planned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the times pages are planned: a build that takes the last one's stages as they
+    stand (a body edited, its outline the same) plans nothing."""
+    import cophandbook.build
+    calls: list[int] = []
+    original = cophandbook.build.plan
+    monkeypatch.setattr(cophandbook.build, "plan",
+                        lambda *a, **kw: calls.append(1) or original(*a, **kw))
+    return calls
+
+
+def problems_of(diagnostics) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [d.to_dict() for d in diagnostics.sorted()]
+
+
+# Body edits in turn, each from the files as the one before left them: whether the build
+# takes the last build's stages as they stand, and the files it writes.
+BODY_EDITS = [
+    ("the annotated passage reworded", True, {
+        EXEMPLAR_FILE: EXEMPLAR.replace("at a bus stop in the rain", "on a tram in the snow")}),
+    ("a paragraph added at the end", True, {
+        EXEMPLAR_FILE: EXEMPLAR.replace("at a bus stop in the rain", "on a tram in the snow")
+        + "\nCheers, everyone.\n"}),
+    ("a heading added", False, {
+        EXEMPLAR_FILE: EXEMPLAR + "\n## After the toast\n\nApplause.\n"}),
+    ("a note's words changed", True, {
+        EXEMPLAR_FILE: EXEMPLAR.replace("Opens with a concrete scene.", "A scene first.")
+        + "\n## After the toast\n\nApplause.\n"}),
+    ("a line inserted above the annotation", False, {
+        EXEMPLAR_FILE: EXEMPLAR.replace("## Transcript\n", "## Transcript\n\nHello.\n")}),
+    ("a control character typed into the body", True, {
+        EXEMPLAR_FILE: EXEMPLAR.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")}),
+    ("the body of another file", True, {
+        "content/sessions/2026-04-01-spring-restart.md":
+            "---\ntitle: Spring restart\ndate: 2026-04-01\nskills: [toasts]\nfeedback:\n"
+            "  - {theme: rushing, note: Endings again.}\n---\nBack after a long break.\n"}),
+    ("a link that leads nowhere", False, {
+        "content/guides/safety.md": "---\ntitle: Safety\norder: 2\n---\n## Pausing\n\n"
+                                    "Anyone may pause. See [this](nowhere.md).\n"}),
+    ("the broken link's text", True, {
+        "content/guides/safety.md": "---\ntitle: Safety\norder: 2\n---\n## Pausing\n\n"
+                                    "Anyone can pause. See [that](nowhere.md).\n"}),
+    ("the home page's text", None, {
+        "content/index.md": "---\ntitle: Welcome\n---\nHello, everyone. Start with "
+                            "[giving feedback](guides/giving-feedback.md).\n"}),
+]
+
+
+def test_a_body_edited_keeps_the_last_builds_stages_only_while_its_outline_stands(
+        preview, planned, tmp_path):
+    site, builder = preview
+    builder.build()
+    for name, quick, files in BODY_EDITS:
+        before = len(planned)
+        write_files(site, files)
+        after = builder.build()
+        assert after.root is not None, name
+        if quick is not None:
+            assert (len(planned) == before) == quick, name
+        same_as_clean_build(site, after.root, tmp_path)
+        clean = build(site, tmp_path / "problems")
+        assert problems_of(after.problems) == problems_of(clean.problems), name
+
+
+def test_a_failed_build_leaves_no_stages_for_the_next_to_take(preview, planned, tmp_path,
+                                                              monkeypatch):
+    """A build that goes wrong after bringing the last build's stages up to date (here, a
+    template error) may have changed them: the next build prepares everything again."""
+    import cophandbook.serve.builder
+    site, builder = preview
+    builder.build()
+    original = cophandbook.serve.builder.render
+
+    def failing(plan, derived, env, problems, **kwargs):  # type: ignore[no-untyped-def]
+        problems.error("template-error", "as if a template failed", None)
+        return {}
+
+    monkeypatch.setattr(cophandbook.serve.builder, "render", failing)
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA line that fails to show.\n"})
+    assert builder.build().root is None
+    monkeypatch.setattr(cophandbook.serve.builder, "render", original)
+    planned.clear()
+    # The exemplar put back as the last good build had it, and another body edited.
+    write_files(site, {EXEMPLAR_FILE: EXEMPLAR,
+                       "content/sessions/2026-04-01-spring-restart.md":
+                       "---\ntitle: Spring restart\ndate: 2026-04-01\nskills: [toasts]\n"
+                       "feedback:\n  - {theme: rushing, note: Endings again.}\n---\n"
+                       "Back after a long break.\n"})
+    after = builder.build()
+    assert planned == [1]
+    same_as_clean_build(site, after.root, tmp_path)

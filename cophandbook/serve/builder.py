@@ -22,14 +22,14 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import KeysView
+from collections.abc import Hashable, KeysView
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jinja2 import Environment
 
 from cophandbook.bodycache import FORMAT, BodyCache, default_folder
-from cophandbook.build import LINKS_FILE, fewer_collections, prepare
+from cophandbook.build import LINKS_FILE, Prepared, fewer_collections, prepare
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.fingerprint import Fingerprint, Stamps, fingerprint
 from cophandbook.kept import KeptEntries
@@ -57,6 +57,17 @@ class Outcome:
     seconds: float = 0.0
     page_digest: bytes = b""  # of every HTML page's content: what a search index covers
     number: int = 0  # counts the builds written
+
+
+@dataclass(frozen=True)
+class _Basis:
+    """The last good build's prepared stages, for the next build to bring up to date when
+    only bodies change (see build.prepare), with what they were prepared under."""
+
+    prepared: Prepared
+    frame: str  # the digest of every input outside content/
+    site_inputs: str | None  # see reuse.site_digest
+    memo_keys: frozenset[Hashable]  # what the stages' last full run kept in the memo
 
 
 @dataclass
@@ -100,6 +111,7 @@ class PreviewBuilder:
         self._stamped_ns = 0
         self._page_inputs: dict[str, PageInputs] = {}
         self._link_checks: dict[str, bytes] = {}  # see links.check_links
+        self._basis: _Basis | None = None  # the last good build's stages
         self._last: Outcome | None = None  # the last good build, and the digest of its inputs
         self._last_digest = ""
         self._tried_digest = ""  # of the inputs of the last build, good or not
@@ -143,17 +155,25 @@ class PreviewBuilder:
         parsed = ParsedSources(self.cache.folder if first else None, self.cache.code, digests)
         links = (KeptEntries(self.cache.folder / LINKS_FILE, f"{FORMAT} {self.cache.code}")
                  if first else KeptEntries(None, entries=self._link_checks))
+        # Taken from the last good build and brought up to date in place, or left: either
+        # way no other build may start from it.
+        basis, self._basis = self._basis, None
+        last = basis.prepared if basis is not None and basis.frame == inputs.frame else None
         prepared = prepare(self.site, problems, dates=True, memo=self.memo, parsed=parsed,
-                           links=links, cache=self.cache)
-        self.memo.finish_build()
+                           links=links, cache=self.cache, last=last)
+        again = basis is not None and prepared is not None and prepared.again
+        self.memo.finish_build(keep=basis.memo_keys if basis is not None and again
+                               else frozenset())
         if prepared is not None:
             settings = prepared.derived.handbook.settings
             self.base_path = settings.base_path
             self.search_language = settings.language if settings.search else None
         if prepared is None or problems.has_errors:
             return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
-        site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
-                                  prepared.planning_reads)
+        # The last build's, when its stages stand (they were its inputs).
+        site_inputs = (basis.site_inputs if basis is not None and again
+                       else site_digest(inputs.frame, prepared.derived, prepared.plan,
+                                        prepared.planning_reads))
         reuse = (Reuse(site_inputs, self._page_inputs, self._keep)
                  if site_inputs is not None else None)
         files = render(prepared.plan, prepared.derived, self._environment(prepared.theme),
@@ -163,7 +183,11 @@ class PreviewBuilder:
         folder, changed = self._write(files, prepared.plan.static)
         self._stamps, self._stamped_ns = inputs.stamps, stamped_ns
         self._page_inputs = reuse.inputs if reuse else {}
-        self._link_checks = links.kept()
+        if basis is not None and again:
+            self._basis = replace(basis, prepared=prepared)
+        else:
+            self._link_checks = links.kept()
+            self._basis = _Basis(prepared, inputs.frame, site_inputs, self.memo.used())
         pages = sorted(name for name in files if name.endswith(".html"))
         page_digest = hashlib.blake2b(repr(
             [(name, folder.digests[name]) for name in pages]).encode()).digest()
