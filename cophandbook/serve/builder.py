@@ -161,19 +161,20 @@ class PreviewBuilder:
         last = basis.prepared if basis is not None and basis.frame == inputs.frame else None
         prepared = prepare(self.site, problems, dates=True, memo=self.memo, parsed=parsed,
                            links=links, cache=self.cache, last=last)
-        again = basis is not None and prepared is not None and prepared.again
-        self.memo.finish_build(keep=basis.memo_keys if basis is not None and again
-                               else frozenset())
+        # The basis again when its stages stand (they are then this build's), else none:
+        # what is left of it goes before pages are rendered.
+        kept = basis if prepared is not None and prepared.again else None
+        del basis, last
+        self.memo.finish_build(keep=kept.memo_keys if kept else frozenset())
         if prepared is not None:
             settings = prepared.derived.handbook.settings
             self.base_path = settings.base_path
             self.search_language = settings.language if settings.search else None
         if prepared is None or problems.has_errors:
             return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
-        # The last build's, when its stages stand (they were its inputs).
-        site_inputs = (basis.site_inputs if basis is not None and again
-                       else site_digest(inputs.frame, prepared.derived, prepared.plan,
-                                        prepared.planning_reads))
+        site_inputs = (kept.site_inputs if kept else  # the inputs of those same stages
+                       site_digest(inputs.frame, prepared.derived, prepared.plan,
+                                   prepared.planning_reads))
         reuse = (Reuse(site_inputs, self._page_inputs, self._keep)
                  if site_inputs is not None else None)
         files = render(prepared.plan, prepared.derived, self._environment(prepared.theme),
@@ -183,8 +184,8 @@ class PreviewBuilder:
         folder, changed = self._write(files, prepared.plan.static)
         self._stamps, self._stamped_ns = inputs.stamps, stamped_ns
         self._page_inputs = reuse.inputs if reuse else {}
-        if basis is not None and again:
-            self._basis = replace(basis, prepared=prepared)
+        if kept:
+            self._basis = replace(kept, prepared=prepared)
         else:
             self._link_checks = links.kept()
             self._basis = _Basis(prepared, inputs.frame, site_inputs, self.memo.used())
