@@ -278,43 +278,12 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     outlines: dict[str, Outline] = {}
     keys: dict[str, str] = {}
     if memo:
-        # Keys as the cache's, for telling bodies apart (see reuse.py); the code cannot
-        # change within one process. Bodies the memo lacks (all of them when a preview
-        # starts) are read from the cache if it has them, else rendered on every core (see
-        # parallel.py: when the preview's other threads run, in-process) and put there.
-        keys = {item.source.rel: body_key(cache.code if cache else "memo", context,
-                                          item.source.rel, item.source.text.digest,
-                                          item.source.body_line)
-                for item in items}
-        lacking = [item for item in items if not memo.has(("body", keys[item.source.rel]))]
-        found: dict[str, RenderedBody] = {}
-        for item in lacking if cache else ():
-            if (body := cache.get(keys[item.source.rel])) is not None:
-                found[item.source.rel] = body
-        cached = len(found)
-        to_render = [item for item in lacking if item.source.rel not in found]
-
-        def render_and_keep_all(chunk: Sequence[Item]) -> list[RenderedBody]:
-            bodies = [render_one(item) for item in chunk]
-            for item, body in zip(chunk, bodies, strict=True):
-                if cache and not _changed(body):
-                    cache.put(keys[item.source.rel], body)
-            return bodies
-
-        found.update(zip((item.source.rel for item in to_render),
-                         map_chunks(render_and_keep_all, to_render, progress), strict=True))
-        for item in items:
-            rel = item.source.rel
-            key = ("body", keys[rel])
-            body = held[rel] = memo.get(key, lambda rel=rel: found[rel])
-            # Outlines are kept too: making 10,000 of them is a tenth of a second a build.
-            outlines[rel] = memo.get(("outline", keys[rel]), body.outline)
-            if _changed(body):
-                memo.forget(key)
-                memo.forget(("outline", keys[rel]))
+        keys = _body_keys(items, context, cache)
+        bodies, cached = _memo_bodies(items, keys, render_one, memo, cache, progress)
+        for rel, (body, outline) in bodies.items():
+            held[rel], outlines[rel] = body, outline
     elif cache:
-        keys = {rel: body_key(cache.code, context, rel, item.source.text.digest,
-                              item.source.body_line) for rel, item in by_rel.items()}
+        keys = _body_keys(items, context, cache)
         for rel, key in keys.items():
             outline = cache.get_outline(key)
             if outline is not None:
@@ -372,6 +341,55 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     return derived
 
 
+def _body_keys(items: Sequence[Item], context: str, cache: BodyCache | None
+               ) -> dict[str, str]:
+    """Each item's body key, by rel: the cache's, or, without one, keys for telling bodies
+    apart in memory (see reuse.py), where the code cannot change."""
+    code = cache.code if cache else "memo"
+    return {item.source.rel: body_key(code, context, item.source.rel, item.source.text.digest,
+                                      item.source.body_line)
+            for item in items}
+
+
+def _memo_bodies(items: Sequence[Item], keys: dict[str, str],
+                 render_one: Callable[[Item], RenderedBody], memo: Memo,
+                 cache: BodyCache | None, progress: Callable[[int], None] | None = None
+                 ) -> tuple[dict[str, tuple[RenderedBody, Outline]], int]:
+    """Each item's body and outline, by rel, and how many bodies came from the cache.
+    Bodies the memo lacks (all of them when a preview starts) are read from the cache if it
+    has them, else rendered on every core (see parallel.py: when the preview's other
+    threads run, in-process) and put there. A body that changed while it was read is not
+    kept."""
+    lacking = [item for item in items if not memo.has(("body", keys[item.source.rel]))]
+    found: dict[str, RenderedBody] = {}
+    for item in lacking if cache else ():
+        if (body := cache.get(keys[item.source.rel])) is not None:
+            found[item.source.rel] = body
+    cached = len(found)
+    to_render = [item for item in lacking if item.source.rel not in found]
+
+    def render_and_keep_all(chunk: Sequence[Item]) -> list[RenderedBody]:
+        bodies = [render_one(item) for item in chunk]
+        for item, body in zip(chunk, bodies, strict=True):
+            if cache and not _changed(body):
+                cache.put(keys[item.source.rel], body)
+        return bodies
+
+    found.update(zip((item.source.rel for item in to_render),
+                     map_chunks(render_and_keep_all, to_render, progress), strict=True))
+    result: dict[str, tuple[RenderedBody, Outline]] = {}
+    for item in items:
+        rel = item.source.rel
+        key = ("body", keys[rel])
+        body = memo.get(key, lambda rel=rel: found[rel])
+        # Outlines are kept too: making 10,000 of them is a tenth of a second a build.
+        result[rel] = body, memo.get(("outline", keys[rel]), body.outline)
+        if _changed(body):
+            memo.forget(key)
+            memo.forget(("outline", keys[rel]))
+    return result, cached
+
+
 def rederive_bodies(derived: Derived, items: Sequence[Item], memo: Memo,
                     cache: BodyCache | None = None) -> bool:
     """Render the bodies of `items` (whose texts changed, and nothing else) into `derived`,
@@ -379,39 +397,18 @@ def rederive_bodies(derived: Derived, items: Sequence[Item], memo: Memo,
     that nothing derived from outlines (checks, assessments, links, anchors, the plan)
     changes and only the pages that show these bodies are to be rendered again. False,
     with `derived` as it was, when an outline differs; the bodies are then in `memo` for
-    the full derivation that follows. Bodies are found as `derive` finds them."""
+    the full derivation that follows."""
     handbook = derived.handbook
     render_one = _body_renderer(handbook, derived.urls, derived.page_paths,
                                 reserved_ids(handbook))
-    code = cache.code if cache else "memo"
-    keys = {item.source.rel: body_key(code, derived.body_context, item.source.rel,
-                                      item.source.text.digest, item.source.body_line)
-            for item in items}
-    found: dict[str, RenderedBody] = {}
-    lacking = [item for item in items if not memo.has(("body", keys[item.source.rel]))]
-    for item in lacking if cache else ():
-        if (body := cache.get(keys[item.source.rel])) is not None:
-            found[item.source.rel] = body
-    to_render = [item for item in lacking if item.source.rel not in found]
-    rendered = map_chunks(lambda chunk: [render_one(item) for item in chunk], to_render)
-    for item, body in zip(to_render, rendered, strict=True):
-        found[item.source.rel] = body
-        if cache and not _changed(body):
-            cache.put(keys[item.source.rel], body)
-    new: dict[str, tuple[RenderedBody, Outline]] = {}
-    for rel, key in keys.items():
-        body = memo.get(("body", key), lambda rel=rel: found[rel])
-        outline = memo.get(("outline", key), body.outline)
-        if _changed(body):
-            memo.forget(("body", key))
-            memo.forget(("outline", key))
-            return False
+    keys = _body_keys(items, derived.body_context, cache)
+    bodies, _ = _memo_bodies(items, keys, render_one, memo, cache)
+    for rel, (body, outline) in bodies.items():
         old = derived.bodies.outline(rel)
-        if (outline.headings, outline.marks, outline.notes, outline.links) != \
-                (old.headings, old.marks, old.notes, old.links):
+        if _changed(body) or (outline.headings, outline.marks, outline.notes,
+                              outline.links) != (old.headings, old.marks, old.notes, old.links):
             return False
-        new[rel] = (body, outline)
-    for rel, (body, outline) in new.items():
+    for rel, (body, outline) in bodies.items():
         derived.body_keys[rel] = keys[rel]
         derived.bodies.replace(rel, body, outline)
     return True
