@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cophandbook.bodycache import FORMAT, BodyCache, default_folder
-from cophandbook.derive import Derived, all_items, derive, rederive_bodies
+from cophandbook.derive import Derived, all_items, check_body, derive, rederive_bodies
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
 from cophandbook.fingerprint import fingerprint
 from cophandbook.history import last_changed, tracked
@@ -61,11 +61,12 @@ class Prepared:
     sources: int  # Markdown files found under content/
     planning_reads: frozenset[str] = frozenset()  # bodies read while planning pages
     # For the preview's next build (see `_prepare_again`): the files the model was
-    # validated from, every Markdown file found, and what deriving, planning and
-    # checking links reported.
+    # validated from, every Markdown file found, what planning reported, and what deriving
+    # and checking links reported (each of those problems is in the file of its body).
     validated_from: tuple[RawSource, ...] = ()
     content_files: frozenset[str] = frozenset()
-    later_problems: tuple[Diagnostic, ...] = ()
+    planning_problems: tuple[Diagnostic, ...] = ()
+    body_problems: tuple[Diagnostic, ...] = ()
     again: bool = False  # this build's plan and views are the last build's
 
 
@@ -112,6 +113,7 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
     derived = derive(handbook, problems, memo,
                      progress.stage("Rendering Markdown", parsed_count) if progress else None,
                      cache)
+    planned_from = len(problems.items)
     theme = default_theme()
     # Bodies read while planning count for every page (see reuse.py); views read theirs
     # when their page is rendered.
@@ -120,10 +122,12 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
         routes = plan(derived, site, theme / "static", problems)
     finally:
         planning_reads, derived.bodies.reads = derived.bodies.reads, None
+    checked_from = len(problems.items)
     inbound = check_links(derived, routes, content_files, problems, links, memo)
     return Prepared(derived, routes, inbound, theme, len(content_files),
                     frozenset(planning_reads), validated_from, content_files,
-                    tuple(problems.items[derived_from:]))
+                    tuple(problems.items[planned_from:checked_from]),
+                    (*problems.items[derived_from:planned_from], *problems.items[checked_from:]))
 
 
 def _prepare_again(last: Prepared, found: Discovery, settings: Settings, handbook: Handbook,
@@ -131,10 +135,12 @@ def _prepare_again(last: Prepared, found: Discovery, settings: Settings, handboo
                    ) -> Prepared | None:
     """The preview's shortcut for the common edit, a body's. When the files differ from
     those `last` was validated from in bodies only, and each changed body renders to the
-    outline it had, then what was derived from the model and the outlines (the checks,
-    assessments, plan, link checks and their problems) stands: `last` with the new bodies,
-    which the pages showing them read when rendered again (see reuse.py). None otherwise:
-    the stages run in full. At 10,000 pages, they took 0.6-0.9 s of a 1.1-1.5 s rebuild.
+    outline it had but for lines and columns, then what was derived from the model and the
+    outlines (assessments, anchors, the plan, where links lead) stands: `last` with the new
+    bodies, which the pages showing them read when rendered again (see reuse.py), and with
+    the problems of a body whose outline moved found again at their new places. None
+    otherwise: the stages run in full. At 10,000 pages, they took 0.6-0.9 s of a
+    1.1-1.5 s rebuild.
 
     A file parsed or validated with problems of its own is reported from this build, as
     ever; `last` was built without errors."""
@@ -146,10 +152,25 @@ def _prepare_again(last: Prepared, found: Discovery, settings: Settings, handboo
         return None
     wanted = {source.rel for source in moved}
     items = [item for item in all_items(handbook) if item.source.rel in wanted]
-    if len(items) != len(wanted) or not rederive_bodies(derived, items, memo, cache):
+    if len(items) != len(wanted):
         return None
-    problems.items.extend(last.later_problems)
-    return replace(last, validated_from=tuple(found.sources), again=True)
+    shifted = rederive_bodies(derived, items, memo, cache)
+    if shifted is None:
+        return None
+    body_problems = last.body_problems
+    if shifted:
+        found_again = Diagnostics()
+        for item in items:
+            if item.source.rel in shifted:
+                check_body(derived.handbook, item, derived.outline(item.source), found_again)
+        check_links(derived, last.plan, last.content_files, found_again, only=shifted)
+        files = {item.source.path for item in items if item.source.rel in shifted}
+        body_problems = (*(p for p in body_problems
+                           if p.location is None or p.location.path not in files),
+                         *found_again.items)
+    problems.items.extend((*last.planning_problems, *body_problems))
+    return replace(last, validated_from=tuple(found.sources), body_problems=body_problems,
+                   again=True)
 
 
 class Progress(Protocol):

@@ -192,6 +192,13 @@ def _check_notes(item: Item, body: Outline, problems: Diagnostics) -> None:
                                "'<![CDATA[', '<!--' or emphasis marks; split the file")
 
 
+def check_body(handbook: Handbook, item: Item, outline: Outline, problems: Diagnostics) -> None:
+    """What deriving reports of one body: every problem is located in the item's file."""
+    _check_annotations(handbook, item, outline, problems)
+    _check_headings(item, outline, problems)
+    _check_notes(item, outline, problems)
+
+
 def _changed(body: RenderedBody) -> bool:
     return any(note.code == "changed-during-build" for note in body.notes)
 
@@ -322,10 +329,7 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
 
     for item in items:
         item.source.text.release()  # a page that shows the body reads it from the cache
-        outline = outlines[item.source.rel]
-        _check_annotations(handbook, item, outline, problems)
-        _check_headings(item, outline, problems)
-        _check_notes(item, outline, problems)
+        check_body(handbook, item, outlines[item.source.rel], problems)
     derived = Derived(handbook, urls, Bodies(outlines, held, load), page_paths, cached=cached,
                       body_keys=keys, body_context=context)
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
@@ -390,25 +394,38 @@ def _memo_bodies(items: Sequence[Item], keys: dict[str, str],
     return result, cached
 
 
+def _placeless(outline: Outline) -> tuple[object, ...]:
+    """An outline but for where things are written (lines and columns)."""
+    return ([(h.level, h.text, h.id) for h in outline.headings],
+            [(m.criterion, m.anchor) for m in outline.marks],
+            [(link.href, link.image) for link in outline.links],
+            [(n.code, n.text) for n in outline.notes])
+
+
 def rederive_bodies(derived: Derived, items: Sequence[Item], memo: Memo,
-                    cache: BodyCache | None = None) -> bool:
+                    cache: BodyCache | None = None) -> set[str] | None:
     """Render the bodies of `items` (whose texts changed, and nothing else) into `derived`,
-    the last preview build's, in place: True when each body has the outline it had, so
-    that nothing derived from outlines (checks, assessments, links, anchors, the plan)
-    changes and only the pages that show these bodies are to be rendered again. False,
-    with `derived` as it was, when an outline differs; the bodies are then in `memo` for
-    the full derivation that follows."""
+    the last preview build's, in place, when each body has the outline it had but for
+    lines and columns: then nothing derived from outlines (assessments, anchors, where
+    links lead, the plan) changes, and only the pages that show these bodies are to be
+    rendered again. Returns the rels whose outlines moved within their files (what was
+    reported of those bodies is to be found again, at its new places); None, with
+    `derived` as it was, when an outline differs otherwise. The bodies are then in `memo`
+    for the full derivation that follows."""
     handbook = derived.handbook
     render_one = _body_renderer(handbook, derived.urls, derived.page_paths,
                                 reserved_ids(handbook))
     keys = _body_keys(items, derived.body_context, cache)
     bodies, _ = _memo_bodies(items, keys, render_one, memo, cache)
+    moved: set[str] = set()
     for rel, (body, outline) in bodies.items():
         old = derived.bodies.outline(rel)
-        if _changed(body) or (outline.headings, outline.marks, outline.notes,
-                              outline.links) != (old.headings, old.marks, old.notes, old.links):
-            return False
+        if _changed(body) or _placeless(outline) != _placeless(old):
+            return None
+        if (outline.headings, outline.marks, outline.notes, outline.links) != \
+                (old.headings, old.marks, old.notes, old.links):
+            moved.add(rel)
     for rel, (body, outline) in bodies.items():
         derived.body_keys[rel] = keys[rel]
         derived.bodies.replace(rel, body, outline)
-    return True
+    return moved

@@ -16,6 +16,7 @@ import marshal
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
@@ -195,7 +196,8 @@ def _media_of(item: Item) -> tuple[str, int]:
 
 def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
                 problems: Diagnostics, kept: KeptEntries | None = None,
-                memo: Memo | None = None) -> LinkGraph:
+                memo: Memo | None = None, only: AbstractSet[str] | None = None
+                ) -> LinkGraph:
     """Report links that lead nowhere; return who links to what, for finding orphans.
 
     With `kept`, a source's result (its problems, the files it links to) is kept for the
@@ -203,7 +205,8 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
     key), its media, its page, and all the links could lead to. A rebuild after an edit
     that moves no page and no heading checks only the edited file's links. `memo` keeps
     the results in memory too (the preview), under the same inputs, so that a rebuild
-    neither hashes nor decodes the ten thousand that did not change."""
+    neither hashes nor decodes the ten thousand that did not change. `only` checks the
+    sources of those rels alone."""
     targets = collect_targets(derived, plan, content_files)
     checker = _LinkChecker(derived, targets, problems)
     inbound: LinkGraph = defaultdict(set)
@@ -240,6 +243,8 @@ def check_links(derived: Derived, plan: Plan, content_files: frozenset[str],
 
     for item in all_items(derived.handbook):
         rel = item.source.rel
+        if only is not None and rel not in only:
+            continue
         if memo is not None and rel in derived.body_keys:
             found, files = memo.get(("links", around, derived.body_keys[rel],
                                      item.source.path, derived.page_paths[rel],

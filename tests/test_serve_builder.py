@@ -590,8 +590,11 @@ def problems_of(diagnostics) -> list[dict]:  # type: ignore[no-untyped-def]
     return [d.to_dict() for d in diagnostics.sorted()]
 
 
-# Body edits in turn, each from the files as the one before left them: whether the build
-# takes the last build's stages as they stand, and the files it writes.
+NOTE_CHANGED = (EXEMPLAR.replace("Opens with a concrete scene.", "A scene first.")
+                + "\n## After the toast\n\nApplause.\n")
+# Body edits in turn, each from the files as the one before left them, and whether the build
+# takes the last build's stages as they stand (an outline the same but for lines and
+# columns), its problems then found again where they moved to.
 BODY_EDITS = [
     ("the annotated passage reworded", True, {
         EXEMPLAR_FILE: EXEMPLAR.replace("at a bus stop in the rain", "on a tram in the snow")}),
@@ -600,13 +603,17 @@ BODY_EDITS = [
         + "\nCheers, everyone.\n"}),
     ("a heading added", False, {
         EXEMPLAR_FILE: EXEMPLAR + "\n## After the toast\n\nApplause.\n"}),
-    ("a note's words changed", True, {
-        EXEMPLAR_FILE: EXEMPLAR.replace("Opens with a concrete scene.", "A scene first.")
-        + "\n## After the toast\n\nApplause.\n"}),
-    ("a line inserted above the annotation", False, {
-        EXEMPLAR_FILE: EXEMPLAR.replace("## Transcript\n", "## Transcript\n\nHello.\n")}),
+    ("a note's words changed", True, {EXEMPLAR_FILE: NOTE_CHANGED}),
+    ("a line inserted above the annotation", True, {
+        EXEMPLAR_FILE: NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHello.\n")}),
     ("a control character typed into the body", True, {
-        EXEMPLAR_FILE: EXEMPLAR.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")}),
+        EXEMPLAR_FILE: NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")}),
+    ("a second page title", False, {
+        EXEMPLAR_FILE: NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")
+        + "\n# Second title\n"}),
+    ("a line inserted above the second title", True, {
+        EXEMPLAR_FILE: NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")
+        + "\nThanks.\n\n# Second title\n"}),
     ("the body of another file", True, {
         "content/sessions/2026-04-01-spring-restart.md":
             "---\ntitle: Spring restart\ndate: 2026-04-01\nskills: [toasts]\nfeedback:\n"
@@ -617,6 +624,13 @@ BODY_EDITS = [
     ("the broken link's text", True, {
         "content/guides/safety.md": "---\ntitle: Safety\norder: 2\n---\n## Pausing\n\n"
                                     "Anyone can pause. See [that](nowhere.md).\n"}),
+    ("lines inserted above the broken link", True, {
+        "content/guides/safety.md": "---\ntitle: Safety\norder: 2\n---\nFirst things.\n\n"
+                                    "## Pausing\n\nAnyone can pause.\nSee [that](nowhere.md).\n"}),
+    ("the broken link moved along its line", True, {
+        "content/guides/safety.md": "---\ntitle: Safety\norder: 2\n---\nFirst things.\n\n"
+                                    "## Pausing\n\nAnyone can pause.\n"
+                                    "Do see [that](nowhere.md).\n"}),
     ("the home page's text", None, {
         "content/index.md": "---\ntitle: Welcome\n---\nHello, everyone. Start with "
                             "[giving feedback](guides/giving-feedback.md).\n"}),
