@@ -71,15 +71,19 @@ def test_every_kind_of_edit_matches_a_clean_build(preview, tmp_path, edit, earli
     same_as_clean_build(site, after.root, tmp_path)
 
 
+def counted(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[int]:
+    """A list that grows by one at each call of `module.name`."""
+    calls: list[int] = []
+    original = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **kw: calls.append(1) or original(*a, **kw))
+    return calls
+
+
 @pytest.fixture
 def prepared(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the builds that got as far as preparing the handbook."""
     import cophandbook.serve.builder
-    calls: list[int] = []
-    original = cophandbook.serve.builder.prepare
-    monkeypatch.setattr(cophandbook.serve.builder, "prepare",
-                        lambda *a, **kw: calls.append(1) or original(*a, **kw))
-    return calls
+    return counted(monkeypatch, cophandbook.serve.builder, "prepare")
 
 
 def test_an_unchanged_rebuild_reuses_everything(preview, prepared):
@@ -421,11 +425,7 @@ def test_an_edit_made_during_the_first_build_is_built_once_the_watch_starts(make
 def validated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the times the whole model is validated."""
     import cophandbook.revalidate
-    calls: list[int] = []
-    original = cophandbook.revalidate.validate
-    monkeypatch.setattr(cophandbook.revalidate, "validate",
-                        lambda *a, **kw: calls.append(1) or original(*a, **kw))
-    return calls
+    return counted(monkeypatch, cophandbook.revalidate, "validate")
 
 
 def test_an_edit_to_a_body_alone_keeps_the_validated_model(preview, validated, tmp_path):
@@ -579,11 +579,7 @@ def planned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the times pages are planned: a build that takes the last one's stages as they
     stand (a body edited, its outline the same) plans nothing."""
     import cophandbook.build
-    calls: list[int] = []
-    original = cophandbook.build.plan
-    monkeypatch.setattr(cophandbook.build, "plan",
-                        lambda *a, **kw: calls.append(1) or original(*a, **kw))
-    return calls
+    return counted(monkeypatch, cophandbook.build, "plan")
 
 
 def problems_of(diagnostics) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -592,6 +588,7 @@ def problems_of(diagnostics) -> list[dict]:  # type: ignore[no-untyped-def]
 
 NOTE_CHANGED = (EXEMPLAR.replace("Opens with a concrete scene.", "A scene first.")
                 + "\n## After the toast\n\nApplause.\n")
+TYPED = NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")
 # Body edits in turn, each from the files as the one before left them, and whether the build
 # takes the last build's stages as they stand (an outline the same but for lines and
 # columns), its problems then found again where they moved to.
@@ -607,12 +604,12 @@ BODY_EDITS = [
     ("a line inserted above the annotation", True, {
         EXEMPLAR_FILE: NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHello.\n")}),
     ("a control character typed into the body", True, {
-        EXEMPLAR_FILE: NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")}),
+        EXEMPLAR_FILE: TYPED}),
     ("a second page title", False, {
-        EXEMPLAR_FILE: NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")
+        EXEMPLAR_FILE: TYPED
         + "\n# Second title\n"}),
     ("a line inserted above the second title", True, {
-        EXEMPLAR_FILE: NOTE_CHANGED.replace("## Transcript\n", "## Transcript\n\nHel\x07lo.\n")
+        EXEMPLAR_FILE: TYPED
         + "\nThanks.\n\n# Second title\n"}),
     ("the body of another file", True, {
         "content/sessions/2026-04-01-spring-restart.md":
