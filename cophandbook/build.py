@@ -58,16 +58,20 @@ class Prepared:
     plan: Plan
     inbound: LinkGraph
     theme: Path
-    sources: int  # Markdown files found under content/
+    content_files: frozenset[str]  # every Markdown file found under content/
     planning_reads: frozenset[str] = frozenset()  # bodies read while planning pages
     # For the preview's next build (see `_prepare_again`): the files the model was
-    # validated from, every Markdown file found, what planning reported, and what deriving
-    # and checking links reported (each of those problems is in the file of its body).
+    # validated from, what planning reported, and what deriving and checking links
+    # reported (each of those problems is in the file of its body).
     validated_from: tuple[RawSource, ...] = ()
-    content_files: frozenset[str] = frozenset()
     planning_problems: tuple[Diagnostic, ...] = ()
     body_problems: tuple[Diagnostic, ...] = ()
     again: bool = False  # this build's plan and views are the last build's
+
+    @property
+    def sources(self) -> int:
+        """Markdown files found under content/."""
+        return len(self.content_files)
 
 
 def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
@@ -124,8 +128,8 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
         planning_reads, derived.bodies.reads = derived.bodies.reads, None
     checked_from = len(problems.items)
     inbound = check_links(derived, routes, content_files, problems, links, memo)
-    return Prepared(derived, routes, inbound, theme, len(content_files),
-                    frozenset(planning_reads), validated_from, content_files,
+    return Prepared(derived, routes, inbound, theme, content_files,
+                    frozenset(planning_reads), validated_from,
                     tuple(problems.items[planned_from:checked_from]),
                     (*problems.items[derived_from:planned_from], *problems.items[checked_from:]))
 
