@@ -45,6 +45,7 @@ from cophandbook.settings import load_settings
 from cophandbook.sourcecache import ParsedSources
 from cophandbook.sources import CONTENT_DIR, Discovery, RawSource, discover
 from cophandbook.theme import CompiledTemplates, default_theme, make_env
+from cophandbook.urls import SEARCH_DIR
 
 DEFAULT_OUTPUT = "_site"
 LINKS_FILE = "links.index"  # link checks kept for the next build, in the cache folder
@@ -303,7 +304,9 @@ def _build(site: Path, out: Path | None, base_url: str | None,
                         reuse.inputs if reuse else {})
 
         def add_search(folder: Path) -> None:
-            index_folder(folder, settings.language)
+            # The last index's bundles are reused only from an output this program wrote.
+            index_folder(folder, settings.language, pages=record.digests,
+                         previous=out / SEARCH_DIR if staging.old.fingerprint else None)
 
         copied = staging.publish(prepared.plan.static, record,
                                  add_search if settings.search else None)

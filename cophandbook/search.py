@@ -1,18 +1,39 @@
-"""Stage 5: the Pagefind search index of a finished build folder.
+"""Stage 5: the Pagefind search index of a finished build folder, in shards.
 
 Pagefind reads the pages as they will be published: only elements inside
 `data-pagefind-body` are indexed (the templates mark the main content of each page worth
 finding), and the filters and metadata come from `data-pagefind-filter` and
 `data-pagefind-meta` attributes the templates write. The index goes to `pagefind/` inside
 the folder, before the folder is published, so a failed index leaves the previous site.
+
+Pagefind cannot update an index, only write one anew, which takes it tens of seconds and
+gigabytes at 10,000 pages. So the pages are indexed in shards, one Pagefind bundle each
+(a skill's pages, a year of sessions, the rest of the site), which the search page merges
+with Pagefind's `mergeIndex`; a rebuild indexes again only the shards whose pages changed,
+and links the others from the last index.
+
+Merged bundles rank as one index would only if each knows every word of the site: where no
+word of a bundle begins with a search term, Pagefind falls back to the longest word that
+begins the term ("on" for "onerror"), and those loose matches would crowd out the exact
+one found in another bundle. So each bundle also holds one *vocabulary* record, every word
+of the site's indexed pages, filtered out of every search by the search page. When the
+site's vocabulary changes (a word is used for the first time, or for the last), every
+shard is indexed again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
+import hashlib
+import html
+import json
+import os
+import re
 import shutil
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +41,14 @@ from cophandbook.urls import SEARCH_DIR
 
 _ATTEMPTS = 3
 _GONE = "Pagefind's process ended before it finished"
+MANIFEST = "bundles.json"  # which bundles the search page merges, the first one loaded first
+STATE = ".cophandbook-shards.json.gz"  # what each bundle covers, for the next rebuild
+# The filter that marks the vocabulary record, which the search page excludes.
+VOCABULARY_FILTER = ("cophandbook", "vocabulary")
+VOCABULARY_URL = "/pagefind-vocabulary/"
+_BODY = "data-pagefind-body"
+# Pagefind's own interfaces, which the search page does not use: kept out of every bundle.
+_UNUSED = re.compile(r"pagefind-(component-ui|modular-ui|ui)\.(css|js)|pagefind-highlight\.js")
 T = TypeVar("T")
 
 
@@ -27,44 +56,233 @@ class SearchError(Exception):
     """The index could not be built; the message says why."""
 
 
-def index_folder(folder: Path, language: str, output: Path | None = None) -> int:
+def shard_of(rel: str) -> str:
+    """The shard of an output page: one per skill, one per year of sessions, one for the
+    rest, so that an edit re-indexes a part of the site of about the same size."""
+    parts = rel.split("/")
+    if len(parts) > 2 and parts[0] == "skills":
+        return f"skills-{parts[1]}"
+    if len(parts) > 2 and parts[0] == "sessions" and parts[1][:4].isdigit():
+        return f"sessions-{parts[1][:4]}"
+    return "site"
+
+
+@dataclass
+class Shard:
+    name: str
+    pages: dict[str, str]  # output path of each HTML page -> its digest
+    searchable: list[str] = field(default_factory=list)  # the pages with indexed content
+    words: list[str] = field(default_factory=list)  # every word those pages show
+
+    @property
+    def content(self) -> str:
+        """A digest of the shard's pages: the same pages give the same bundle."""
+        digest = hashlib.blake2b(digest_size=16)
+        for rel in sorted(self.pages):
+            digest.update(f"{rel}\0{self.pages[rel]}\n".encode())
+        return digest.hexdigest()
+
+
+def index_folder(folder: Path, language: str, output: Path | None = None, *,
+                 previous: Path | None = None,
+                 pages: Mapping[str, object] | None = None) -> int:
     """Index the HTML pages under `folder` into `output` (default `folder/pagefind/`); the
-    number of pages indexed. One call to Pagefind's service for the whole folder: adding
-    pages one at a time costs a round trip (about 0.1 s) each."""
+    number of pages indexed. `previous` is an index this function wrote before, whose
+    bundles are linked rather than written again where their shard has not changed;
+    `pages` maps each HTML page's output path to its digest (default: read the files)."""
+    output = output or folder / SEARCH_DIR
+    grouped: dict[str, dict[str, str]] = {}
+    for rel, digest in (_digests(folder) if pages is None else pages).items():
+        if rel.endswith(".html"):
+            grouped.setdefault(shard_of(rel), {})[rel] = str(digest)
+    shards = [Shard(name, grouped[name]) for name in sorted(grouped)]
+    last = _read_state(previous, language) if previous is not None else _State()
+    changed = set()
+    for shard in shards:
+        kept = last.shards.get(shard.name)
+        if kept and previous is not None and (previous / shard.name).is_dir() and \
+                kept.content == shard.content:
+            shard.searchable, shard.words = kept.searchable, kept.words
+        else:
+            shard.searchable, shard.words = _read_shard(folder, shard.pages)
+            changed.add(shard.name)
+    vocabulary = sorted(set().union(*(shard.words for shard in shards)))
+    state = _State(language, _digest_of(vocabulary), {shard.name: shard for shard in shards})
+    if state.vocabulary != last.vocabulary:
+        changed = {shard.name for shard in shards}  # every vocabulary record changes
+    bundles = [shard for shard in shards if shard.searchable]
+
+    _write_bundles(folder, output, language, [s for s in bundles if s.name in changed],
+                   vocabulary)
+    for shard in bundles:
+        if shard.name not in changed and previous is not None:
+            shutil.copytree(previous / shard.name, output / shard.name,
+                            copy_function=_link_or_copy)
+    manifest = {"bundles": [f"{shard.name}/" for shard in bundles],
+                "exclude": {VOCABULARY_FILTER[0]: VOCABULARY_FILTER[1]}}
+    (output / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    (output / STATE).write_bytes(state.encode())
+    return sum(len(shard.searchable) for shard in bundles)
+
+
+def _write_bundles(folder: Path, output: Path, language: str, shards: list[Shard],
+                   vocabulary: list[str]) -> None:
+    """Index `shards` into a new `output` folder; Pagefind 1.5 now and then leaves some of
+    the files it reported written empty: such an index would fail in every browser, so try
+    again."""
+    for _attempt in range(_ATTEMPTS):
+        shutil.rmtree(output, ignore_errors=True)
+        output.mkdir(parents=True)
+        try:
+            _run_apart(lambda: _index_shards(folder, output, language, shards, vocabulary))
+        except SearchError:
+            raise
+        except Exception as exc:  # the service reports its failures as bare exceptions
+            raise SearchError(f"Pagefind could not index the site: {exc}") from exc
+        empty = sorted(p.relative_to(output).as_posix() for p in output.rglob("*")
+                       if p.is_file() and p.stat().st_size == 0)
+        if not empty:
+            return
+    raise SearchError(f"Pagefind wrote an incomplete index {_ATTEMPTS} times "
+                      f"(empty: {', '.join(empty[:3])})")
+
+
+def _digest_of(words: list[str]) -> str:
+    return hashlib.blake2b("\n".join(words).encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class _Covered:
+    content: str
+    searchable: list[str]
+    words: list[str]
+
+
+@dataclass
+class _State:
+    """What an index covers, kept beside its bundles for the next rebuild."""
+
+    language: str = ""
+    vocabulary: str = ""
+    shards: Mapping[str, _Covered | Shard] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        shards = {name: {"content": shard.content, "searchable": shard.searchable,
+                         "words": shard.words} for name, shard in self.shards.items()}
+        data = {"pagefind": _pagefind_version(), "language": self.language,
+                "vocabulary": self.vocabulary, "shards": shards}
+        return gzip.compress(json.dumps(data).encode(), mtime=0)
+
+
+def _read_state(previous: Path, language: str) -> _State:
+    """What the index at `previous` covers; nothing if it is not one this version of
+    Pagefind wrote for this language, or not one this module wrote."""
+    try:
+        data = json.loads(gzip.decompress((previous / STATE).read_bytes()))
+        if data["language"] != language or data["pagefind"] != _pagefind_version():
+            return _State()
+        shards = {str(name): _Covered(str(shard["content"]),
+                                      [str(rel) for rel in shard["searchable"]],
+                                      [str(word) for word in shard["words"]])
+                  for name, shard in data["shards"].items()}
+        return _State(language, str(data["vocabulary"]), shards)
+    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
+        return _State()
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    found = {}
+    for path in folder.rglob("*.html"):
+        rel = path.relative_to(folder).as_posix()
+        if not rel.startswith(SEARCH_DIR + "/"):
+            found[rel] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    return found
+
+
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r'title="([^"]*)"')  # Pagefind indexes title attributes too
+_WORD = re.compile(r"\w+")
+_JOINED = re.compile(r"(?<!\w)\w++(?:[^\w\s]++\w++)+")  # "self-review", "don't", "v1.2"
+
+
+def _read_shard(folder: Path, pages: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The pages of a shard that have indexed content, and the words they show: more words
+    than Pagefind indexes rather than fewer, since a missing word would let loose matches
+    back in (see the module's notes). So a page's text is read from its indexed element to
+    its end, and split both where tags are (as at a <br>) and not (Pagefind reads
+    "sc<b>ene</b>" as one word)."""
+    searchable, tokens = [], set()
+    for rel in sorted(pages):
+        try:
+            text = (folder / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        body = text.find(_BODY)
+        if body < 0:
+            continue
+        searchable.append(rel)
+        text = _SCRIPT.sub(" ", text[body:])
+        tokens.update(_TAG.sub("", text).split())
+        tokens.update(_TAG.sub(" ", text).split())
+        tokens.update(_TITLE.findall(text))
+    # Split into words once for the whole shard: its pages share most of their tokens.
+    return searchable, sorted(_words(html.unescape(" ".join(tokens)).lower()))
+
+
+def _words(text: str) -> set[str]:
+    """Pagefind indexes a word without its punctuation, and each part of one joined by it
+    ("self-review": "selfreview", "self", "review"); so these words are too, that "step."
+    may not count as a word new to the site."""
+    found = set(_WORD.findall(text))
+    found.update("".join(_WORD.findall(joined)) for joined in set(_JOINED.findall(text)))
+    return found
+
+
+def _glob(rels: Iterable[str]) -> str:
+    """A Pagefind (wax) glob matching exactly these files."""
+    return "{" + ",".join(re.sub(r"([\\{}\[\]*?,()<>!#$])", r"\\\1", rel)
+                          for rel in rels) + "}"
+
+
+async def _index_shards(folder: Path, output: Path, language: str, shards: list[Shard],
+                        vocabulary: list[str]) -> None:
+    """Write a bundle for each shard into `output`, with one Pagefind service."""
+    if not shards:
+        return
     try:
         from pagefind.service import PagefindService
     except ImportError as exc:  # pragma: no cover - a broken install
         raise SearchError(f"Pagefind is not installed ({exc}); pip install 'pagefind[bin]'") \
             from exc
-    output = output or folder / SEARCH_DIR
-
-    async def run() -> int:
-        try:
-            async with PagefindService() as service:
-                listening = getattr(service, "_poll_task", None)
+    words = " ".join(vocabulary)
+    try:
+        async with PagefindService() as service:
+            listening = getattr(service, "_poll_task", None)
+            for shard in shards:
                 index = await _unless_gone(listening,
                                            service.create_index({"force_language": language}))
-                result = await _unless_gone(listening, index.add_directory(str(folder)))
-                await _unless_gone(listening, index.write_files(output_path=str(output)))
-        except asyncio.CancelledError:  # the client, closing, finds its last request dropped
-            raise SearchError(_GONE) from None
-        return int(result.get("page_count", 0))
+                await _unless_gone(listening, index.add_directory(
+                    str(folder), glob=_glob(shard.searchable)))
+                await _unless_gone(listening, index.add_custom_record(
+                    url=VOCABULARY_URL, content=words, language=language,
+                    filters={VOCABULARY_FILTER[0]: [VOCABULARY_FILTER[1]]}))
+                await _unless_gone(listening, index.write_files(
+                    output_path=str(output / shard.name)))
+                await _unless_gone(listening, index.delete_index())
+                for unused in (output / shard.name).iterdir():
+                    if _UNUSED.fullmatch(unused.name):
+                        unused.unlink()
+    except asyncio.CancelledError:  # the client, closing, finds its last request dropped
+        raise SearchError(_GONE) from None
 
-    # Now and then (about one run in 25 here) Pagefind 1.5 leaves some of the files it
-    # reported written empty; such an index would fail in every browser, so try again.
-    for _attempt in range(_ATTEMPTS):
-        shutil.rmtree(output, ignore_errors=True)
-        try:
-            pages = _run_apart(run)
-        except Exception as exc:  # the service reports its failures as bare exceptions
-            raise SearchError(f"Pagefind could not index the site: {exc}") from exc
-        empty = sorted(p.relative_to(folder).as_posix() for p in output.rglob("*")
-                       if p.is_file() and p.stat().st_size == 0)
-        if output.is_dir() and not empty:
-            return pages
-    raise SearchError(f"Pagefind wrote an incomplete index {_ATTEMPTS} times "
-                      f"(empty: {', '.join(empty[:3])})")
 
+def _pagefind_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("pagefind")
+    except PackageNotFoundError:  # pragma: no cover - a broken install
+        return ""
 
 
 async def _unless_gone(listening: asyncio.Future[Any] | None, work: Awaitable[T]) -> T:
@@ -82,8 +300,15 @@ async def _unless_gone(listening: asyncio.Future[Any] | None, work: Awaitable[T]
     raise SearchError(_GONE)
 
 
-def _run_apart(work: Callable[[], Coroutine[Any, Any, int]]) -> int:
+def _run_apart(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run a coroutine on its own event loop in its own thread: the caller may already be
     inside one (a test driving a browser, an embedding application)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(work())).result()
+        pool.submit(lambda: asyncio.run(work())).result()
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

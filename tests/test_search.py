@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from cophandbook import build as build_module
 from cophandbook.build import build
-from cophandbook.search import SearchError, index_folder
+from cophandbook.search import SearchError, _read_shard, index_folder, shard_of
 from tests.conftest import SETTINGS, codes, page
 
 SEARCH_ON = {"handbook.yml": SETTINGS + "search: true\n"}
@@ -25,14 +26,108 @@ def tags(doc, attribute: str) -> dict[str, list[str]]:
     return found
 
 
-def test_search_on_builds_an_index_of_the_content_pages(built):
+def bundles(out: Path) -> dict[str, Path]:
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text())
+    return {name.rstrip("/"): out / "pagefind" / name for name in manifest["bundles"]}
+
+
+def indexed(bundle: Path) -> int:
+    entry = json.loads((bundle / "pagefind-entry.json").read_text())
+    return sum(language["page_count"] for language in entry["languages"].values())
+
+
+def files(folder: Path) -> dict[str, tuple[int, bytes]]:
+    """Each file under `folder`: its inode (the same when linked from an earlier build)
+    and its bytes."""
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.read_bytes())
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_search_on_builds_an_index_of_the_content_pages_in_shards(built):
     result, out = built(SEARCH_ON)
     assert result.written, [str(d) for d in result.problems]
-    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text())
-    indexed = sum(language["page_count"] for language in entry["languages"].values())
-    bodies = [f for f in out.rglob("*.html") if "data-pagefind-body" in f.read_text()]
-    assert indexed == len(bodies) > 5
-    assert (out / "pagefind" / "pagefind.js").stat().st_size > 1000
+    shards = bundles(out)
+    assert list(shards) == ["sessions-2026", "site", "skills-toasts"]
+    bodies = [f.relative_to(out).as_posix() for f in out.rglob("*.html")
+              if "data-pagefind-body" in f.read_text()]
+    assert len(bodies) > 5
+    for name, bundle in shards.items():
+        shard = [rel for rel in bodies if shard_of(rel) == name]
+        # Each bundle holds its shard's pages and the site's vocabulary record.
+        assert indexed(bundle) == len(shard) + 1 > 1, name
+    first = next(iter(shards.values()))
+    assert (first / "pagefind.js").stat().st_size > 1000
+    assert not list(out.glob("pagefind/*/pagefind-ui.js"))  # the search page uses the API
+    manifest = json.loads((out / "pagefind" / "bundles.json").read_text())
+    assert manifest["exclude"] == {"cophandbook": "vocabulary"}
+
+
+def test_pages_go_to_shards_by_skill_year_of_sessions_and_the_rest():
+    assert shard_of("skills/toasts/exemplars/wedding-toast/index.html") == "skills-toasts"
+    assert shard_of("skills/toasts/index.html") == "skills-toasts"
+    assert shard_of("skills/index.html") == "site"
+    assert shard_of("sessions/2026-01-14-toast-night/index.html") == "sessions-2026"
+    assert shard_of("sessions/index.html") == "site"
+    assert shard_of("guides/safety/index.html") == shard_of("index.html") == "site"
+
+
+def test_the_vocabulary_holds_every_word_a_page_shows_however_tags_split_it(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<html><head><title>Not shown</title><script>var hidden = 1;</script></head>'
+        '<body><main data-pagefind-body><p>Opens <em>with</em>&nbsp;a'
+        ' sc<b>ene</b>. A self-review.</p><abbr title="A Bus stop">BS</abbr></main>'
+        '</body></html>')
+    (tmp_path / "b.html").write_text("<html><body><p>No indexed content.</p></body></html>")
+    searchable, words = _read_shard(tmp_path, ["a.html", "b.html"])
+    assert searchable == ["a.html"]
+    assert {"opens", "with", "a", "sc", "ene", "scene", "bus", "stop", "self", "review",
+            "selfreview"} <= set(words)
+    assert not {word for word in words if not word.isalnum()}
+    assert "hidden" not in words and "var" not in words
+
+
+def test_a_rebuild_indexes_again_only_the_shards_whose_pages_changed(make_site, tmp_path):
+    site = make_site(SEARCH_ON)
+    assert build(site).written
+    out = site / "_site"
+    before = {name: files(bundle) for name, bundle in bundles(out).items()}
+    exemplar = site / "content/skills/toasts/exemplars/wedding-toast.md"
+    # Words the site already has: its vocabulary stays the same.
+    exemplar.write_text(exemplar.read_text() + "\nWe met in the rain.\n")
+    assert build(site).written
+    after = {name: files(bundle) for name, bundle in bundles(out).items()}
+    assert after["skills-toasts"] != before["skills-toasts"]
+    assert all(ino not in {i for i, _ in before["skills-toasts"].values()}
+               for ino, _ in after["skills-toasts"].values())
+    assert after["site"] == before["site"] and after["sessions-2026"] == before["sessions-2026"]
+    clean = tmp_path / "clean"
+    assert build(site, clean).written
+    assert _contents(out / "pagefind") == _contents(clean / "pagefind")
+
+
+def test_a_word_new_to_the_site_indexes_every_shard_again(make_site, tmp_path):
+    site = make_site(SEARCH_ON)
+    assert build(site).written
+    out = site / "_site"
+    before = {ino for bundle in bundles(out).values() for ino, _ in files(bundle).values()}
+    exemplar = site / "content/skills/toasts/exemplars/wedding-toast.md"
+    exemplar.write_text(exemplar.read_text() + "\nA zeugma closed it.\n")
+    assert build(site).written
+    after = {ino for bundle in bundles(out).values() for ino, _ in files(bundle).values()}
+    assert not before & after
+    clean = tmp_path / "clean"
+    assert build(site, clean).written
+    assert _contents(out / "pagefind") == _contents(clean / "pagefind")
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    """The files of an index that Pagefind writes the same for the same pages: the pages'
+    fragments, the word index, what each bundle covers. Its filter files, and the metadata
+    and entry files that name them by hash, differ from one run to the next on the same
+    pages (Pagefind orders filter values as they come)."""
+    return {rel: data for rel, (_, data) in files(folder).items()
+            if not re.search(r"(^|/)(filter/|pagefind-entry\.json$|pagefind\.[^/]*\.pf_meta$)",
+                             rel)}
 
 
 def test_every_page_leads_to_the_search_page_and_the_search_page_has_the_filters(built):
@@ -47,7 +142,7 @@ def test_every_page_leads_to_the_search_page_and_the_search_page_has_the_filters
     assert options["level"] == ["", "Novice", "Competent", "Expert"]
     assert options["skill"] == ["", "Toasts"]
     assert {"Exemplar", "Exercise", "Rubric"} <= set(options["kind"])
-    assert search.select_one("#search-form")["data-index"] == "/pagefind/pagefind.js"
+    assert search.select_one("#search-form")["data-index"] == "/pagefind/"
     assert search.noscript is not None  # says what to do without JavaScript
 
 
@@ -92,7 +187,7 @@ def test_a_failed_index_leaves_the_previous_site_as_it_was(make_site, monkeypatc
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest()
               for p in (site / "_site").rglob("*") if p.is_file()}
 
-    def broken(folder, language):
+    def broken(folder, language, **_):
         (folder / "pagefind").mkdir()
         raise SearchError("Pagefind could not index the site: it broke")
 
@@ -107,7 +202,7 @@ def test_a_failed_index_leaves_the_previous_site_as_it_was(make_site, monkeypatc
 
 
 class FlakyPagefind:
-    """Stands in for Pagefind's service: the first `bad` indexes it writes have an empty
+    """Stands in for Pagefind's service: the first `bad` bundles it writes have an empty
     file, as Pagefind 1.5 now and then leaves."""
 
     runs = 0
@@ -122,8 +217,11 @@ class FlakyPagefind:
     async def create_index(self, config):
         return self
 
-    async def add_directory(self, path):
-        return {"type": "IndexedDir", "page_count": 7}
+    async def add_directory(self, path, glob=None):
+        return {"type": "IndexedDir", "page_count": 1}
+
+    async def add_custom_record(self, **record):
+        return {"type": "IndexedFile"}
 
     async def write_files(self, output_path):
         FlakyPagefind.runs += 1
@@ -131,15 +229,22 @@ class FlakyPagefind:
         out.mkdir(parents=True)
         (out / "pagefind.js").write_text("" if FlakyPagefind.runs <= self.bad else "ok")
 
+    async def delete_index(self):
+        return None
+
+
+BODY_PAGE = "<html><body><main data-pagefind-body><p>Words.</p></main></body></html>"
+
 
 @pytest.mark.parametrize(("bad", "succeeds"), [(0, True), (2, True), (3, False)])
 def test_an_incomplete_index_is_retried_then_reported(tmp_path, monkeypatch, bad, succeeds):
     import pagefind.service
     FlakyPagefind.runs, FlakyPagefind.bad = 0, bad
     monkeypatch.setattr(pagefind.service, "PagefindService", FlakyPagefind)
+    (tmp_path / "index.html").write_text(BODY_PAGE)
     if succeeds:
-        assert index_folder(tmp_path, "en") == 7
-        assert (tmp_path / "pagefind" / "pagefind.js").read_text() == "ok"
+        assert index_folder(tmp_path, "en") == 1
+        assert (tmp_path / "pagefind" / "site" / "pagefind.js").read_text() == "ok"
         assert FlakyPagefind.runs == bad + 1
     else:
         with pytest.raises(SearchError, match="incomplete index 3 times"):
@@ -160,7 +265,7 @@ def test_pagefind_ending_mid_index_is_reported_not_waited_for(tmp_path, monkeypa
         return service
 
     monkeypatch.setattr(pagefind.service.PagefindService, "launch", launch_then_end)
-    (tmp_path / "index.html").write_text("<html><body><p>Words.</p></body></html>")
+    (tmp_path / "index.html").write_text(BODY_PAGE)
     failures: list[Exception] = []
 
     def index() -> None:

@@ -332,7 +332,9 @@ class PreviewBuilder:
                 return False
         fresh, stale = root / f".{SEARCH_DIR}.new", root / f".{SEARCH_DIR}.old"
         try:
-            index_folder(root, self.search_language, fresh)
+            # The folder holds the last index (see _write_idle): its unchanged shards are
+            # linked rather than indexed again.
+            index_folder(root, self.search_language, fresh, previous=root / SEARCH_DIR)
             with self._search_lock:
                 if not self._holds(outcome):  # rewritten while Pagefind read it
                     return False

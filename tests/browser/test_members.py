@@ -169,6 +169,35 @@ def test_search_results_show_content_as_text_never_as_markup(browser, make_site)
         page.close()
 
 
+def test_results_from_every_shard_rank_as_one_index_would(browser, make_site):
+    """The index is in shards (a skill, a year of sessions, the rest), merged as the page
+    searches. Where no word of a shard begins with a search term, Pagefind would match the
+    longest word that begins the term instead ("hand" for "handoverlap"): the one page
+    with the word would drown among loose matches from the other shards."""
+    exemplar = "content/skills/toasts/exemplars/first-toast.md"
+    site = make_site({
+        "handbook.yml": _with_search(),
+        exemplar: "---\ntitle: First toast\nlevel: novice\n---\nThe handoverlap came late.\n",
+        "content/guides/safety.md": "---\ntitle: Safety\n---\nHand on hand, hand in hand.\n",
+        "content/sessions/2026-04-01-spring-restart.md":
+            "---\ntitle: Spring restart\ndate: 2026-04-01\n---\nA hand for everyone.\n",
+    })
+    result = build(site)
+    assert result.written, [str(d) for d in result.problems]
+    with serve_folder(site / "_site") as origin:
+        page = browser.new_page()
+        page.goto(origin + "/search/?q=handoverlap")
+        assert [r["title"] for r in results(page)] == ["First toast"]
+        page.goto(origin + "/search/?q=hand")  # each shard's pages are found, and extensions
+        assert {r["title"] for r in results(page)} == {"Safety", "Spring restart", "First toast"}
+        page.goto(origin + "/search/?level=Novice")  # filters alone, across shards
+        found = results(page)
+        assert "First toast" in {r["title"] for r in found}
+        assert all("Novice" in r["meta"] for r in found)
+        assert page.locator("#search-results a[href*=vocabulary]").count() == 0
+        page.close()
+
+
 def _with_search() -> str:
     return SETTINGS + "search: true\n"
 

@@ -7,13 +7,27 @@ const list = document.getElementById("search-results");
 const FIELDS = ["kind", "skill", "level"];
 const PAGE_SIZE = 20;
 let pagefind = null;
+let excluded = {};
 let latest = 0;
 
+// The index is in bundles, one per part of the site, that Pagefind merges as it searches;
+// bundles.json lists them, and the filter that keeps their vocabulary records out of the
+// results.
 async function loadIndex() {
   if (!pagefind) {
-    pagefind = await import(form.dataset.index);
-    await pagefind.options({ baseUrl: form.dataset.base, excerptLength: 24 });
-    pagefind.init();
+    const root = new URL(form.dataset.index, location.href);
+    const response = await fetch(new URL("bundles.json", root));
+    if (!response.ok) throw new Error(`bundles.json: ${response.status}`);
+    const manifest = await response.json();
+    if (!manifest.bundles.length) return null; // nothing on the site to find
+    const [first, ...rest] = manifest.bundles.map((bundle) => new URL(bundle, root).pathname);
+    const options = { baseUrl: form.dataset.base, excerptLength: 24 };
+    const loaded = await import(`${first}pagefind.js`);
+    await loaded.options(options);
+    await Promise.all(rest.map((bundle) => loaded.mergeIndex(bundle, options)));
+    loaded.init();
+    excluded = manifest.exclude;
+    pagefind = loaded;
   }
   return pagefind;
 }
@@ -101,7 +115,10 @@ async function run() {
   let found;
   try {
     const index = await loadIndex();
-    found = await index.search(current.query || null, { filters: current.filters });
+    found = index
+      ? await index.search(current.query || null,
+        { filters: { ...current.filters, not: excluded } })
+      : { results: [] };
   } catch (error) {
     if (ticket === latest) status.textContent = "The search index could not be loaded.";
     return;
