@@ -9,7 +9,8 @@ beside the project, or --generator), then measures, as medians of --runs:
   Jinja2 template + write, per page, in 2 processes: what any Python generator must do;
 - cold: `cophandbook build` with no body cache and no output;
 - no change: the same build again;
-- one edit: a build after appending a paragraph to one exemplar's body;
+- one edit: a build after appending a paragraph to one exemplar's body (words the site has);
+- with --search, one edit that adds a word new to the site (every search shard again);
 
 and the peak memory of cophandbook with its worker processes (PSS, sampled from /proc). Prints a
 Markdown table with the machine it ran on. Search is off unless --search.
@@ -132,10 +133,14 @@ def cophandbook_build(site: Path, out: Path) -> tuple[float, int, str]:
     return seconds, peak, output.strip().splitlines()[0]
 
 
-def edit_one_exemplar(site: Path, n: int) -> None:
+def edit_one_exemplar(site: Path, n: int, new_word: bool = False) -> None:
+    """Append a paragraph to one exemplar's body: its own last line again (words the site
+    has), or, with `new_word`, a word the site has never used, which makes the search index
+    every shard again (see cophandbook/search.py)."""
     exemplar = sorted((site / "content" / "skills").glob("*/exemplars/*.md"))[0]
-    with exemplar.open("a", encoding="utf-8") as file:
-        file.write(f"\nOne more paragraph, edit number {n}.\n")
+    text = exemplar.read_text(encoding="utf-8")
+    paragraph = f"Zyxquorbled{n}." if new_word else text.rstrip().rsplit("\n", 1)[-1]
+    exemplar.write_text(f"{text}\n{paragraph}\n", encoding="utf-8")
 
 
 def measure(pages: int, runs: int, search: bool, generator: Path, work: Path) -> dict:
@@ -145,7 +150,7 @@ def measure(pages: int, runs: int, search: bool, generator: Path, work: Path) ->
     settings = site / "handbook.yml"
     settings.write_text(re.sub(r"(?m)^search: .*$", f"search: {str(search).lower()}",
                                settings.read_text()))
-    floors, colds, unchanged, edits, peaks = [], [], [], [], []
+    floors, colds, unchanged, edits, new_words, peaks = [], [], [], [], [], []
     for run in range(runs):
         floors.append(floor(site, work / "floor-out"))
         shutil.rmtree(work / "body-cache", ignore_errors=True)  # cold: no cache either
@@ -161,12 +166,19 @@ def measure(pages: int, runs: int, search: bool, generator: Path, work: Path) ->
         seconds, peak, summary = cophandbook_build(site, out)
         edits.append(seconds)
         peaks.append(peak)
+        if search:
+            edit_one_exemplar(site, run, new_word=True)
+            seconds, peak, _ = cophandbook_build(site, out)
+            new_words.append(seconds)
+            peaks.append(peak)
         print(f"  {pages} pages, run {run + 1}: floor {floors[-1]:.2f} s, cold {colds[-1]:.2f} s,"
               f" no change {unchanged[-1]:.2f} s, one edit {edits[-1]:.2f} s "
-              f"({summary})", file=sys.stderr, flush=True)
+              + (f"(a new word: {new_words[-1]:.2f} s) " if search else "")
+              + f"({summary})", file=sys.stderr, flush=True)
     return {"pages": pages, "floor": statistics.median(floors),
             "cold": statistics.median(colds), "unchanged": statistics.median(unchanged),
-            "edit": statistics.median(edits), "rss": max(peaks)}
+            "edit": statistics.median(edits), "rss": max(peaks),
+            "new_word": statistics.median(new_words) if new_words else None}
 
 
 def machine() -> str:
@@ -192,13 +204,15 @@ def main() -> int:
                 for n in args.pages]
     print(f"{time.strftime('%Y-%m-%d')}, {machine()}, search {'on' if args.search else 'off'},"
           f" medians of {args.runs}\n")
-    print("| pages | floor | cold build | × floor | no-change rebuild | one-edit rebuild "
-          "| peak memory (PSS) |")
-    print("|---|---|---|---|---|---|---|")
+    new_word = " one edit, a new word |" if args.search else ""
+    print(f"| pages | floor | cold build | × floor | no-change rebuild | one-edit rebuild |"
+          f"{new_word} peak memory (PSS) |")
+    print("|---" * (8 if args.search else 7) + "|")
     for r in rows:
+        extra = f" {r['new_word']:.2f} s |" if args.search else ""
         print(f"| {r['pages']:,} | {r['floor']:.2f} s | {r['cold']:.2f} s | "
-              f"{r['cold'] / r['floor']:.2f} | {r['unchanged']:.2f} s | {r['edit']:.2f} s | "
-              f"{r['rss'] / 2**20:.0f} MB |")
+              f"{r['cold'] / r['floor']:.2f} | {r['unchanged']:.2f} s | {r['edit']:.2f} s |"
+              f"{extra} {r['rss'] / 2**20:.0f} MB |")
     return 0
 
 

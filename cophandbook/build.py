@@ -282,9 +282,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
         return result
     env = make_env(site, prepared.theme, CompiledTemplates(cache.folder / "templates", cache.code))
     settings = prepared.derived.handbook.settings
-    # Search indexes the whole output before it is swapped in; without it, a rebuild
-    # updates the output in place (see output.py).
-    staging = Staging(out, in_place=not settings.search, trust=trusted)
+    staging = Staging(out, in_place=True, trust=trusted)
     site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
                               prepared.planning_reads)
     reuse = (Reuse(site_inputs, staging.old.inputs, staging.keep)
@@ -303,9 +301,10 @@ def _build(site: Path, out: Path | None, base_url: str | None,
                         {path: list(value) for path, value in stamps.items()}, stamped_ns,
                         reuse.inputs if reuse else {})
 
-        def add_search(folder: Path) -> None:
+        def add_search(folder: Path, overlay: Path | None, index: Path) -> None:
             # The last index's bundles are reused only from an output this program wrote.
-            index_folder(folder, settings.language, pages=record.digests,
+            index_folder(folder, settings.language, index, overlay=overlay,
+                         pages=record.digests,
                          previous=out / SEARCH_DIR if staging.old.fingerprint else None)
 
         copied = staging.publish(prepared.plan.static, record,

@@ -1,10 +1,11 @@
 """Stage 5: write the output so that a failed build leaves the previous one as it was.
 
 A first build writes everything to a staging folder beside the output and swaps it in. A
-rebuild over an output this version wrote (and without a search index to rebuild) stages
-only the pages that changed, then updates the output in place: every problem a build can
-report is found before that, and while the update runs the marker says the output is
-incomplete, so an update cut short is redone in full by the next build.
+rebuild over an output this version wrote stages only the pages that changed, and the new
+search index (read from the output's pages and the staged ones), then updates the output in
+place: every problem a build can report is found before that, and while the update runs the
+marker says the output is incomplete, so an update cut short is redone in full by the next
+build.
 
 Each build stages into a folder of its own: the workers of a build killed while rendering
 can outlive it for a moment, and must not write into the next build's staging folder.
@@ -24,10 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cophandbook.urls import SEARCH_DIR
+
 if TYPE_CHECKING:
     from cophandbook.routes import StaticFile
 
 MARKER = ".cophandbook-output"
+# Writes the search index (its third argument) of the pages in a folder (the first), where
+# the files of a second folder, if any, take the place of the first's.
+Indexer = Callable[[Path, Path | None, Path], None]
 
 
 class OutputError(Exception):
@@ -51,6 +57,7 @@ class Record:
     # Each page's inputs, to keep it next time if they are the same (see reuse.py).
     inputs: dict[str, list[object]] = field(default_factory=dict)
     static: list[str] = field(default_factory=list)  # the static files' output paths
+    search_index: bool = False  # whether the output holds a search index in SEARCH_DIR
 
 
 def read_record(out: Path) -> Record | None:
@@ -192,7 +199,8 @@ class Staging:
                               f"to {folder}, outside the output folder")
         return target
 
-    def _update_in_place(self, static: tuple[StaticFile, ...], record: Record) -> int:
+    def _update_in_place(self, static: tuple[StaticFile, ...], record: Record,
+                         index: Path | None) -> int:
         _write_marker(self.out, Record())  # incomplete until the last line
         before = set(self.old.digests) | set(self.old.static)
         for rel in sorted(before - set(record.digests) - set(record.static)):
@@ -203,7 +211,9 @@ class Staging:
             with contextlib.suppress(FileNotFoundError):
                 gone.unlink()
             remove_empty_folders(gone.parent, self.out)
-        for root, _, names in os.walk(self.root):
+        for root, folders, names in os.walk(self.root):
+            if root == str(self.root) and index is not None and index.name in folders:
+                folders.remove(index.name)  # put in place whole, below
             for name in names:
                 staged = Path(root, name)
                 os.replace(staged, self._in_output(staged.relative_to(self.root).as_posix()))
@@ -216,24 +226,39 @@ class Staging:
             shutil.copy2(item.path, partial)
             os.replace(partial, target)
             copied += 1
+        if index is not None or self.old.search_index:
+            current = self._in_output(SEARCH_DIR)
+            if os.path.lexists(current):
+                os.replace(current, self.root / f".{SEARCH_DIR}.old")
+            if index is not None:
+                os.replace(index, current)
         shutil.rmtree(self.root)
         _write_marker(self.out, record)
         return copied
 
     def publish(self, static: tuple[StaticFile, ...], record: Record,
-                finish: Callable[[Path], None] | None = None) -> int:
-        """Copy the static files, run `finish` on the complete folder (the search index
-        reads the written pages), then swap it in; the number of static files copied."""
+                index: Indexer | None = None) -> int:
+        """Copy the static files, let `index` write the search index of the new pages, then
+        put the new output in place; the number of static files copied."""
         record.static = sorted(item.site_path for item in static)
-        if self.in_place and finish is None:
-            return self._update_in_place(static, record)
+        record.search_index = index is not None
+        if self.in_place:
+            fresh = None
+            if index is not None:
+                fresh = self.root / f".{SEARCH_DIR}.new"
+                try:
+                    index(self.out, self.root, fresh)
+                except BaseException:
+                    self.discard()
+                    raise
+            return self._update_in_place(static, record, fresh)
         try:
             for item in static:
                 target = _inside(self.root, item.site_path)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(item.path, target)  # its time too: see _same_stamp
-            if finish is not None:
-                finish(self.root)
+            if index is not None:
+                index(self.root, None, self.root / SEARCH_DIR)
             _write_marker(self.root, record)
         except BaseException:
             self.discard()
@@ -251,8 +276,7 @@ class Staging:
 
 
 def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
-            finish: Callable[[Path], None] | None = None,
-            record: Record | None = None) -> Published:
+            index: Indexer | None = None, record: Record | None = None) -> Published:
     """Write `files` and the static files as the new output, all at once (see Staging)."""
     staging = Staging(out)
     record = record or Record()
@@ -264,7 +288,7 @@ def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
     except BaseException:
         staging.discard()
         raise
-    return Published(written + staging.publish(static, record, finish), unchanged)
+    return Published(written + staging.publish(static, record, index), unchanged)
 
 
 def _staging_folders(out: Path) -> list[Path]:

@@ -84,12 +84,13 @@ class Shard:
 
 
 def index_folder(folder: Path, language: str, output: Path | None = None, *,
-                 previous: Path | None = None,
-                 pages: Mapping[str, object] | None = None) -> int:
+                 previous: Path | None = None, pages: Mapping[str, object] | None = None,
+                 overlay: Path | None = None) -> int:
     """Index the HTML pages under `folder` into `output` (default `folder/pagefind/`); the
     number of pages indexed. `previous` is an index this function wrote before, whose
     bundles are linked rather than written again where their shard has not changed;
-    `pages` maps each HTML page's output path to its digest (default: read the files)."""
+    `pages` maps each HTML page's output path to its digest (default: read the files);
+    a page in `overlay` (a rebuild's staged pages) takes the place of the one in `folder`."""
     output = output or folder / SEARCH_DIR
     grouped: dict[str, dict[str, str]] = {}
     for rel, digest in (_digests(folder) if pages is None else pages).items():
@@ -104,7 +105,8 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
                 kept.content == shard.content:
             shard.searchable, shard.words = kept.searchable, kept.words
         else:
-            shard.searchable, shard.words = _read_shard(folder, shard.pages)
+            shard.searchable, shard.words = _read_shard(
+                [_source(folder, overlay, rel) for rel in shard.pages])
             changed.add(shard.name)
     vocabulary = sorted(set().union(*(shard.words for shard in shards)))
     state = _State(language, _digest_of(vocabulary), {shard.name: shard for shard in shards})
@@ -112,8 +114,8 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
         changed = {shard.name for shard in shards}  # every vocabulary record changes
     bundles = [shard for shard in shards if shard.searchable]
 
-    _write_bundles(folder, output, language, [s for s in bundles if s.name in changed],
-                   vocabulary)
+    _write_bundles(folder, overlay, output, language,
+                   [s for s in bundles if s.name in changed], vocabulary)
     for shard in bundles:
         if shard.name not in changed and previous is not None:
             shutil.copytree(previous / shard.name, output / shard.name,
@@ -125,8 +127,8 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
     return sum(len(shard.searchable) for shard in bundles)
 
 
-def _write_bundles(folder: Path, output: Path, language: str, shards: list[Shard],
-                   vocabulary: list[str]) -> None:
+def _write_bundles(folder: Path, overlay: Path | None, output: Path, language: str,
+                   shards: list[Shard], vocabulary: list[str]) -> None:
     """Index `shards` into a new `output` folder; Pagefind 1.5 now and then leaves some of
     the files it reported written empty: such an index would fail in every browser, so try
     again."""
@@ -134,7 +136,8 @@ def _write_bundles(folder: Path, output: Path, language: str, shards: list[Shard
         shutil.rmtree(output, ignore_errors=True)
         output.mkdir(parents=True)
         try:
-            _run_apart(lambda: _index_shards(folder, output, language, shards, vocabulary))
+            _run_apart(lambda: _index_shards(folder, overlay, output, language, shards,
+                                             vocabulary))
         except SearchError:
             raise
         except Exception as exc:  # the service reports its failures as bare exceptions
@@ -206,16 +209,23 @@ _WORD = re.compile(r"\w+")
 _JOINED = re.compile(r"(?<!\w)\w++(?:[^\w\s]++\w++)+")  # "self-review", "don't", "v1.2"
 
 
-def _read_shard(folder: Path, pages: Iterable[str]) -> tuple[list[str], list[str]]:
+def _source(folder: Path, overlay: Path | None, rel: str) -> tuple[Path, str]:
+    """Where to read the page `rel`: the folder it is in, and its path there."""
+    if overlay is not None and (overlay / rel).is_file():
+        return overlay, rel
+    return folder, rel
+
+
+def _read_shard(pages: Iterable[tuple[Path, str]]) -> tuple[list[str], list[str]]:
     """The pages of a shard that have indexed content, and the words they show: more words
     than Pagefind indexes rather than fewer, since a missing word would let loose matches
     back in (see the module's notes). So a page's text is read from its indexed element to
     its end, and split both where tags are (as at a <br>) and not (Pagefind reads
     "sc<b>ene</b>" as one word)."""
     searchable, tokens = [], set()
-    for rel in sorted(pages):
+    for root, rel in sorted(pages, key=lambda page: page[1]):
         try:
-            text = (folder / rel).read_text(encoding="utf-8", errors="replace")
+            text = (root / rel).read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
         body = text.find(_BODY)
@@ -239,14 +249,30 @@ def _words(text: str) -> set[str]:
     return found
 
 
+def _one_folder(folder: Path, overlay: Path | None, rels: list[str], view: Path) -> Path:
+    """A folder holding the pages `rels` as the new site has them: `folder` itself, unless
+    some are in `overlay`; then a `view` of links to each. (Pagefind numbers pages in the
+    order it finds them, so an index read from two folders would differ from a clean
+    build's.)"""
+    sources = [_source(folder, overlay, rel) for rel in rels]
+    if all(root == folder for root, _ in sources):
+        return folder
+    shutil.rmtree(view, ignore_errors=True)
+    for root, rel in sources:
+        target = view / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(str(root / rel), str(target))
+    return view
+
+
 def _glob(rels: Iterable[str]) -> str:
     """A Pagefind (wax) glob matching exactly these files."""
     return "{" + ",".join(re.sub(r"([\\{}\[\]*?,()<>!#$])", r"\\\1", rel)
                           for rel in rels) + "}"
 
 
-async def _index_shards(folder: Path, output: Path, language: str, shards: list[Shard],
-                        vocabulary: list[str]) -> None:
+async def _index_shards(folder: Path, overlay: Path | None, output: Path, language: str,
+                        shards: list[Shard], vocabulary: list[str]) -> None:
     """Write a bundle for each shard into `output`, with one Pagefind service."""
     if not shards:
         return
@@ -262,8 +288,14 @@ async def _index_shards(folder: Path, output: Path, language: str, shards: list[
             for shard in shards:
                 index = await _unless_gone(listening,
                                            service.create_index({"force_language": language}))
-                await _unless_gone(listening, index.add_directory(
-                    str(folder), glob=_glob(shard.searchable)))
+                root = _one_folder(folder, overlay, shard.searchable,
+                                   output.with_name(f"{output.name}.{shard.name}"))
+                try:
+                    await _unless_gone(listening, index.add_directory(
+                        str(root), glob=_glob(shard.searchable)))
+                finally:
+                    if root != folder:
+                        shutil.rmtree(root)
                 await _unless_gone(listening, index.add_custom_record(
                     url=VOCABULARY_URL, content=words, language=language,
                     filters={VOCABULARY_FILTER[0]: [VOCABULARY_FILTER[1]]}))

@@ -78,7 +78,7 @@ def test_the_vocabulary_holds_every_word_a_page_shows_however_tags_split_it(tmp_
         ' sc<b>ene</b>. A self-review.</p><abbr title="A Bus stop">BS</abbr></main>'
         '</body></html>')
     (tmp_path / "b.html").write_text("<html><body><p>No indexed content.</p></body></html>")
-    searchable, words = _read_shard(tmp_path, ["a.html", "b.html"])
+    searchable, words = _read_shard([(tmp_path, "a.html"), (tmp_path, "b.html")])
     assert searchable == ["a.html"]
     assert {"opens", "with", "a", "sc", "ene", "scene", "bus", "stop", "self", "review",
             "selfreview"} <= set(words)
@@ -103,6 +103,23 @@ def test_a_rebuild_indexes_again_only_the_shards_whose_pages_changed(make_site, 
     clean = tmp_path / "clean"
     assert build(site, clean).written
     assert _contents(out / "pagefind") == _contents(clean / "pagefind")
+
+
+def test_with_search_a_rebuild_updates_the_output_in_place_and_turning_it_off_drops_the_index(
+        make_site):
+    site = make_site(SEARCH_ON)
+    assert build(site).written
+    out = site / "_site"
+    untouched = (out / "exercises/index.html").stat().st_ino
+    exemplar = site / "content/skills/toasts/exemplars/wedding-toast.md"
+    exemplar.write_text(exemplar.read_text() + "\nWe met in the rain.\n")
+    assert build(site).written
+    assert (out / "exercises/index.html").stat().st_ino == untouched  # not written again
+    assert not [p for p in out.rglob(".pagefind*")]
+    assert not list(site.glob(".*.staging"))
+    (site / "handbook.yml").write_text(SETTINGS)
+    assert build(site).written
+    assert not (out / "pagefind").exists() and not (out / "search").exists()
 
 
 def test_a_word_new_to_the_site_indexes_every_shard_again(make_site, tmp_path):
@@ -187,8 +204,8 @@ def test_a_failed_index_leaves_the_previous_site_as_it_was(make_site, monkeypatc
     before = {p: hashlib.sha256(p.read_bytes()).hexdigest()
               for p in (site / "_site").rglob("*") if p.is_file()}
 
-    def broken(folder, language, **_):
-        (folder / "pagefind").mkdir()
+    def broken(folder, language, output, **_):
+        output.mkdir(parents=True)
         raise SearchError("Pagefind could not index the site: it broke")
 
     monkeypatch.setattr(build_module, "index_folder", broken)
