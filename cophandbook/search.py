@@ -43,6 +43,7 @@ _ATTEMPTS = 3
 _GONE = "Pagefind's process ended before it finished"
 MANIFEST = "bundles.json"  # which bundles the search page merges, the first one loaded first
 STATE = ".cophandbook-shards.json.gz"  # what each bundle covers, for the next rebuild
+_FORMAT = 1  # of STATE, and of how words are read from pages: a change indexes all again
 # The filter that marks the vocabulary record, which the search page excludes.
 VOCABULARY_FILTER = ("cophandbook", "vocabulary")
 VOCABULARY_URL = "/pagefind-vocabulary/"
@@ -172,7 +173,7 @@ class _State:
     def encode(self) -> bytes:
         shards = {name: {"content": shard.content, "searchable": shard.searchable,
                          "words": shard.words} for name, shard in self.shards.items()}
-        data = {"pagefind": _pagefind_version(), "language": self.language,
+        data = {"format": _FORMAT, "pagefind": _pagefind_version(), "language": self.language,
                 "vocabulary": self.vocabulary, "shards": shards}
         return gzip.compress(json.dumps(data).encode(), mtime=0)
 
@@ -182,7 +183,8 @@ def _read_state(previous: Path, language: str) -> _State:
     Pagefind wrote for this language, or not one this module wrote."""
     try:
         data = json.loads(gzip.decompress((previous / STATE).read_bytes()))
-        if data["language"] != language or data["pagefind"] != _pagefind_version():
+        if (data["format"], data["language"], data["pagefind"]) != \
+                (_FORMAT, language, _pagefind_version()):
             return _State()
         shards = {str(name): _Covered(str(shard["content"]),
                                       [str(rel) for rel in shard["searchable"]],
