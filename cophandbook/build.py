@@ -302,10 +302,13 @@ def _build(site: Path, out: Path | None, base_url: str | None,
                         reuse.inputs if reuse else {})
 
         def add_search(folder: Path, overlay: Path | None, index: Path) -> None:
-            # The last index's bundles are reused only from an output this program wrote.
+            # The last index's bundles are reused only from an output this program wrote,
+            # and never through a link to somewhere else.
+            last = out / SEARCH_DIR
             index_folder(folder, settings.language, index, overlay=overlay,
                          pages=record.digests,
-                         previous=out / SEARCH_DIR if staging.old.fingerprint else None)
+                         previous=last if staging.old.fingerprint and not last.is_symlink()
+                         else None)
 
         copied = staging.publish(prepared.plan.static, record,
                                  add_search if settings.search else None)

@@ -122,6 +122,23 @@ def test_with_search_a_rebuild_updates_the_output_in_place_and_turning_it_off_dr
     assert not (out / "pagefind").exists() and not (out / "search").exists()
 
 
+def test_an_index_reached_through_a_link_is_neither_reused_nor_written_through(
+        make_site, tmp_path):
+    site = make_site(SEARCH_ON)
+    assert build(site).written
+    out = site / "_site"
+    elsewhere = tmp_path / "elsewhere"
+    (out / "pagefind").rename(elsewhere)
+    (out / "pagefind").symlink_to(elsewhere, target_is_directory=True)
+    before = files(elsewhere)
+    exemplar = site / "content/skills/toasts/exemplars/wedding-toast.md"
+    exemplar.write_text(exemplar.read_text() + "\nWe met in the rain.\n")
+    assert build(site).written
+    assert not (out / "pagefind").is_symlink() and (out / "pagefind" / "bundles.json").is_file()
+    assert files(elsewhere) == before
+    assert all(p.stat().st_nlink == 1 for p in elsewhere.rglob("*") if p.is_file())
+
+
 def test_a_word_new_to_the_site_indexes_every_shard_again(make_site, tmp_path):
     site = make_site(SEARCH_ON)
     assert build(site).written
