@@ -341,3 +341,11 @@ def _link(source: Path, target: Path, size: int) -> bool:
         return True
     except OSError:  # gone, or a file system without hard links
         return False
+
+
+def link_or_copy(source: str, target: str) -> None:
+    """Hard-link `source` to `target`, or copy it where links cannot be made."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

@@ -28,7 +28,6 @@ import gzip
 import hashlib
 import html
 import json
-import os
 import re
 import shutil
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from cophandbook.output import link_or_copy
 from cophandbook.urls import SEARCH_DIR
 
 _ATTEMPTS = 3
@@ -121,7 +121,7 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
     for shard in bundles:
         if shard.name not in changed and previous is not None:
             shutil.copytree(previous / shard.name, output / shard.name,
-                            copy_function=_link_or_copy)
+                            copy_function=link_or_copy)
     manifest = {"bundles": [f"{shard.name}/" for shard in bundles],
                 "exclude": {VOCABULARY_FILTER[0]: VOCABULARY_FILTER[1]}}
     (output / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
@@ -264,7 +264,7 @@ def _one_folder(folder: Path, overlay: Path | None, rels: list[str], view: Path)
     for root, rel in sources:
         target = view / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(str(root / rel), str(target))
+        link_or_copy(str(root / rel), str(target))
     return view
 
 
@@ -349,9 +349,3 @@ def _run_apart(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(lambda: asyncio.run(work())).result()
 
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)

@@ -566,7 +566,7 @@ def test_a_build_finishes_what_a_failed_bringing_up_left(preview, tmp_path, monk
     import cophandbook.serve.builder as builder_module
     site, builder = preview
     first = builder.build()
-    link = builder_module._link_or_copy
+    link = builder_module.link_or_copy
     calls = [0]
 
     def failing_link(source: str, target: str) -> None:
@@ -575,10 +575,10 @@ def test_a_build_finishes_what_a_failed_bringing_up_left(preview, tmp_path, monk
             raise OSError(28, "No space left on device")
         link(source, target)
 
-    monkeypatch.setattr(builder_module, "_link_or_copy", failing_link)
+    monkeypatch.setattr(builder_module, "link_or_copy", failing_link)
     with pytest.raises(OSError):
         builder.mirror()
-    monkeypatch.setattr(builder_module, "_link_or_copy", link)
+    monkeypatch.setattr(builder_module, "link_or_copy", link)
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA new closing line.\n"})
     second = builder.build()
     assert second.root is not None and second.root != first.root

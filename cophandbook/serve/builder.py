@@ -34,7 +34,7 @@ from cophandbook.diagnostics import Diagnostics
 from cophandbook.fingerprint import Fingerprint, Stamps, fingerprint
 from cophandbook.kept import KeptEntries
 from cophandbook.memo import Memo
-from cophandbook.output import remove_empty_folders
+from cophandbook.output import link_or_copy, remove_empty_folders
 from cophandbook.render import render
 from cophandbook.reuse import PageInputs, Reuse, site_digest
 from cophandbook.routes import StaticFile
@@ -260,7 +260,7 @@ class PreviewBuilder:
                 shutil.rmtree(folder.path / SEARCH_DIR, ignore_errors=True)
                 if (served.path / SEARCH_DIR).is_dir():
                     shutil.copytree(served.path / SEARCH_DIR, folder.path / SEARCH_DIR,
-                                    copy_function=_link_or_copy)
+                                    copy_function=link_or_copy)
                 self._index_of[folder.path] = self._index_of.get(served.path, b"")
             folder.number = self._count
         self._served = folder
@@ -311,7 +311,7 @@ class PreviewBuilder:
                 file.write_bytes(content)
             elif content is None:
                 assert served is not None
-                _link_or_copy(str(served.path / rel), str(file))
+                link_or_copy(str(served.path / rel), str(file))
             else:  # a static file: copied, so the build does not change with the source
                 shutil.copyfile(content, file)
             if held is not None:
@@ -330,11 +330,16 @@ class PreviewBuilder:
         with self._search_lock:
             if self._index_of.get(root) == outcome.page_digest or not self._holds(outcome):
                 return False
+            # The pages' digests, as a build's record has them (blake2b of 16 bytes).
+            pages = {rel: digest.hex() for folder in self._pair if folder.path == root
+                     for rel, digest in folder.digests.items()
+                     if rel.endswith(".html") and isinstance(digest, bytes)}
         fresh, stale = root / f".{SEARCH_DIR}.new", root / f".{SEARCH_DIR}.old"
         try:
             # The folder holds the last index (see _write_idle): its unchanged shards are
             # linked rather than indexed again.
-            index_folder(root, self.search_language, fresh, previous=root / SEARCH_DIR)
+            index_folder(root, self.search_language, fresh, previous=root / SEARCH_DIR,
+                         pages=pages)
             with self._search_lock:
                 if not self._holds(outcome):  # rewritten while Pagefind read it
                     return False
@@ -364,9 +369,3 @@ def _remove_all_but(folder: _Folder, wanted: KeysView[str]) -> None:
         del folder.digests[rel]
         remove_empty_folders((folder.path / rel).parent, folder.path)
 
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)

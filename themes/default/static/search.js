@@ -6,30 +6,36 @@ const status = document.getElementById("search-status");
 const list = document.getElementById("search-results");
 const FIELDS = ["kind", "skill", "level"];
 const PAGE_SIZE = 20;
-let pagefind = null;
+let loading = null; // the merged index once asked for: null if the site has nothing to find
 let excluded = {};
 let latest = 0;
 
 // The index is in bundles, one per part of the site, that Pagefind merges as it searches;
 // bundles.json lists them, and the filter that keeps their vocabulary records out of the
 // results.
-async function loadIndex() {
-  if (!pagefind) {
-    const root = new URL(form.dataset.index, location.href);
-    const response = await fetch(new URL("bundles.json", root));
-    if (!response.ok) throw new Error(`bundles.json: ${response.status}`);
-    const manifest = await response.json();
-    if (!manifest.bundles.length) return null; // nothing on the site to find
-    const [first, ...rest] = manifest.bundles.map((bundle) => new URL(bundle, root).pathname);
-    const options = { baseUrl: form.dataset.base, excerptLength: 24 };
-    const loaded = await import(`${first}pagefind.js`);
-    await loaded.options(options);
-    await Promise.all(rest.map((bundle) => loaded.mergeIndex(bundle, options)));
-    loaded.init();
-    excluded = manifest.exclude;
-    pagefind = loaded;
-  }
+async function openIndex() {
+  const root = new URL(form.dataset.index, location.href);
+  const response = await fetch(new URL("bundles.json", root));
+  if (!response.ok) throw new Error(`bundles.json: ${response.status}`);
+  const manifest = await response.json();
+  if (!manifest.bundles.length) return null;
+  const [first, ...rest] = manifest.bundles.map((bundle) => new URL(bundle, root).pathname);
+  const options = { baseUrl: form.dataset.base, excerptLength: 24 };
+  const pagefind = await import(`${first}pagefind.js`);
+  await pagefind.options(options);
+  await Promise.all(rest.map((bundle) => pagefind.mergeIndex(bundle, options)));
+  pagefind.init();
+  excluded = manifest.exclude;
   return pagefind;
+}
+
+function loadIndex() {
+  // Asked for once; a failure (the network, say) lets the next search try again.
+  loading ??= openIndex().catch((error) => {
+    loading = null;
+    throw error;
+  });
+  return loading;
 }
 
 function state() {
