@@ -33,6 +33,7 @@ import shutil
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -76,7 +77,7 @@ class Shard:
     searchable: list[str] = field(default_factory=list)  # the pages with indexed content
     words: list[str] = field(default_factory=list)  # every word those pages show
 
-    @property
+    @cached_property
     def content(self) -> str:
         """A digest of the shard's pages: the same pages give the same bundle."""
         digest = hashlib.blake2b(digest_size=16)
