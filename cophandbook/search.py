@@ -7,10 +7,14 @@ finding), and the filters and metadata come from `data-pagefind-filter` and
 the folder, before the folder is published, so a failed index leaves the previous site.
 
 Pagefind cannot update an index, only write one anew, which takes it tens of seconds and
-gigabytes at 10,000 pages. So the pages are indexed in shards, one Pagefind bundle each
-(a skill's pages, a year of sessions, the rest of the site), which the search page merges
-with Pagefind's `mergeIndex`; a rebuild indexes again only the shards whose pages changed,
-and links the others from the last index.
+gigabytes at 10,000 pages. So the pages are indexed in shards, one Pagefind bundle each,
+which the search page merges with Pagefind's `mergeIndex`; a rebuild indexes again only the
+shards whose pages changed, and links the others from the last index. A shard is made of
+whole parts of the site (a skill's pages, a year of sessions, the rest), taken in order
+until it holds SHARD_PAGES pages: every bundle costs a member's first search its own
+download of Pagefind's code and metadata (on a throttled phone, 18 bundles of a 1,000-page
+site took 6.9 s where one took 3.1 s), so a small site has one, and a large one bundles of
+about the size Pagefind indexes again in two or three seconds.
 
 Merged bundles rank as one index would only if each knows every word of the site: where no
 word of a bundle begins with a search term, Pagefind falls back to the longest word that
@@ -41,6 +45,7 @@ from cophandbook.output import link_or_copy
 from cophandbook.urls import SEARCH_DIR
 
 _ATTEMPTS = 3
+SHARD_PAGES = 1000  # pages a shard gathers before the next begins (see the module's notes)
 _SERVICES = 2  # Pagefind processes indexing shards side by side
 _GONE = "Pagefind's process ended before it finished"
 MANIFEST = "bundles.json"  # which bundles the search page merges, the first one loaded first
@@ -60,14 +65,31 @@ class SearchError(Exception):
 
 
 def shard_of(rel: str) -> str:
-    """The shard of an output page: one per skill, one per year of sessions, one for the
-    rest, so that an edit re-indexes a part of the site of about the same size."""
+    """The part of the site an output page belongs to: a skill, a year of sessions, or the
+    rest ("site"). Shards are made of whole parts (see `gather`)."""
     parts = rel.split("/")
     if len(parts) > 2 and parts[0] == "skills":
         return f"skills-{parts[1]}"
     if len(parts) > 2 and parts[0] == "sessions" and parts[1][:4].isdigit():
         return f"sessions-{parts[1][:4]}"
     return "site"
+
+
+def gather(parts: Mapping[str, Mapping[str, str]], size: int) -> dict[str, dict[str, str]]:
+    """Shards of whole `parts` (name -> its pages), each named after its first part: the
+    rest of the site first, then years of sessions and skills in order, each shard taking
+    parts until it holds `size` pages; a last shard smaller than that joins the one before.
+    A shard changes its parts only when a part's growth moves where one ends."""
+    shards: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for name in sorted(parts, key=lambda part: (part != "site", part)):
+        if current is None or len(current) >= size:
+            current = shards[name] = {}
+        current.update(parts[name])
+    names = list(shards)
+    if len(names) > 1 and len(shards[names[-1]]) < size:
+        shards[names[-2]].update(shards.pop(names[-1]))
+    return shards
 
 
 @dataclass
@@ -95,11 +117,11 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
     `pages` maps each HTML page's output path to its digest (default: read the files);
     a page in `overlay` (a rebuild's staged pages) takes the place of the one in `folder`."""
     output = output or folder / SEARCH_DIR
-    grouped: dict[str, dict[str, str]] = {}
+    parts: dict[str, dict[str, str]] = {}
     for rel, digest in (_digests(folder) if pages is None else pages).items():
         if rel.endswith(".html"):
-            grouped.setdefault(shard_of(rel), {})[rel] = str(digest)
-    shards = [Shard(name, grouped[name]) for name in sorted(grouped)]
+            parts.setdefault(shard_of(rel), {})[rel] = str(digest)
+    shards = [Shard(name, shard) for name, shard in gather(parts, SHARD_PAGES).items()]
     last = _read_state(previous, language) if previous is not None else _State()
     changed = set()
     for shard in shards:

@@ -12,11 +12,18 @@ from pathlib import Path
 import pytest
 
 from cophandbook import build as build_module
+from cophandbook import search
 from cophandbook.build import build
-from cophandbook.search import SearchError, _read_shard, index_folder, shard_of
+from cophandbook.search import SearchError, _read_shard, gather, index_folder, shard_of
 from tests.conftest import SETTINGS, codes, page
 
 SEARCH_ON = {"handbook.yml": SETTINGS + "search: true\n"}
+
+
+@pytest.fixture
+def shard_per_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard for each part of the site however small, as a large site has them."""
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)
 
 
 def tags(doc, attribute: str) -> dict[str, list[str]]:
@@ -43,11 +50,11 @@ def files(folder: Path) -> dict[str, tuple[int, bytes]]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_search_on_builds_an_index_of_the_content_pages_in_shards(built):
+def test_search_on_builds_an_index_of_the_content_pages_in_shards(built, shard_per_part):
     result, out = built(SEARCH_ON)
     assert result.written, [str(d) for d in result.problems]
     shards = bundles(out)
-    assert list(shards) == ["sessions-2026", "site", "skills-toasts"]
+    assert list(shards) == ["site", "sessions-2026", "skills-toasts"]
     bodies = [f.relative_to(out).as_posix() for f in out.rglob("*.html")
               if "data-pagefind-body" in f.read_text()]
     assert len(bodies) > 5
@@ -60,6 +67,33 @@ def test_search_on_builds_an_index_of_the_content_pages_in_shards(built):
     assert not list(out.glob("pagefind/*/pagefind-ui.js"))  # the search page uses the API
     manifest = json.loads((out / "pagefind" / "bundles.json").read_text())
     assert manifest["exclude"] == {"cophandbook": "vocabulary"}
+
+
+def test_a_small_site_is_indexed_as_one_bundle(built):
+    result, out = built(SEARCH_ON)
+    assert result.written, [str(d) for d in result.problems]
+    shards = bundles(out)
+    assert list(shards) == ["site"]
+    bodies = [f for f in out.rglob("*.html") if "data-pagefind-body" in f.read_text()]
+    parts = {shard_of(f.relative_to(out).as_posix()) for f in bodies}
+    assert parts == {"site", "sessions-2026", "skills-toasts"}
+    assert indexed(shards["site"]) == len(bodies) + 1  # and the vocabulary record
+
+
+def test_shards_gather_whole_parts_in_order_until_they_are_big_enough():
+    def part(name: str, count: int) -> dict[str, str]:
+        return {f"{name}/{n}.html": "digest" for n in range(count)}
+
+    parts = {"skills-b": part("b", 2), "sessions-2025": part("y", 2), "skills-a": part("a", 4),
+             "site": part("s", 1), "skills-c": part("c", 1)}
+    sizes = {name: sorted({rel.split("/")[0] for rel in pages})
+             for name, pages in gather(parts, 3).items()}
+    # The rest of the site first; a last shard too small joins the one before.
+    assert sizes == {"site": ["s", "y"], "skills-a": ["a"], "skills-b": ["b", "c"]}
+    assert list(gather(parts, 100)) == ["site"]
+    assert list(gather(parts, 1)) == ["site", "sessions-2025", "skills-a", "skills-b",
+                                      "skills-c"]
+    assert gather({}, 3) == {}
 
 
 def test_pages_go_to_shards_by_skill_year_of_sessions_and_the_rest():
@@ -86,7 +120,8 @@ def test_the_vocabulary_holds_every_word_a_page_shows_however_tags_split_it(tmp_
     assert "hidden" not in words and "var" not in words
 
 
-def test_a_rebuild_indexes_again_only_the_shards_whose_pages_changed(make_site, tmp_path):
+def test_a_rebuild_indexes_again_only_the_shards_whose_pages_changed(make_site, tmp_path,
+                                                                    shard_per_part):
     site = make_site(SEARCH_ON)
     assert build(site).written
     out = site / "_site"
@@ -139,7 +174,7 @@ def test_an_index_reached_through_a_link_is_neither_reused_nor_written_through(
     assert all(p.stat().st_nlink == 1 for p in elsewhere.rglob("*") if p.is_file())
 
 
-def test_a_word_new_to_the_site_indexes_every_shard_again(make_site, tmp_path):
+def test_a_word_new_to_the_site_indexes_every_shard_again(make_site, tmp_path, shard_per_part):
     site = make_site(SEARCH_ON)
     assert build(site).written
     out = site / "_site"

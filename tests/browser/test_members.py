@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 from pypdf import PdfReader
 
+from cophandbook import search
 from cophandbook.build import build
 from tests.browser.conftest import serve_folder
 from tests.browser.pages import every_page, one_of_each_kind, url_path
@@ -169,11 +170,12 @@ def test_search_results_show_content_as_text_never_as_markup(browser, make_site)
         page.close()
 
 
-def test_results_from_every_shard_rank_as_one_index_would(browser, make_site):
+def test_results_from_every_shard_rank_as_one_index_would(browser, make_site, monkeypatch):
     """The index is in shards (a skill, a year of sessions, the rest), merged as the page
     searches. Where no word of a shard begins with a search term, Pagefind would match the
     longest word that begins the term instead ("hand" for "handoverlap"): the one page
     with the word would drown among loose matches from the other shards."""
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)  # a shard for each part, as on a large site
     exemplar = "content/skills/toasts/exemplars/first-toast.md"
     site = make_site({
         "handbook.yml": _with_search(),
