@@ -72,6 +72,26 @@ def test_the_header_search_box_leads_to_results_with_kind_skill_and_level(open_p
     assert not page.js_errors
 
 
+def test_the_search_page_opens_the_index_once_its_box_has_the_focus(open_page, example_origin):
+    """Opening the index takes a phone seconds, so it begins while the member types."""
+    page = open_page(example_origin + "/search/")
+    page.wait_for_load_state("networkidle")
+
+    def fetched() -> list[str]:
+        urls = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+        return [urlsplit(url).path for url in urls if "/pagefind/" in url]
+
+    assert fetched() == []  # nobody is searching yet
+    page.focus("#search-q")
+    page.wait_for_function("performance.getEntriesByType('resource')"
+                           ".some(entry => entry.name.endsWith('/pagefind.js'))", timeout=10_000)
+    assert not page.input_value("#search-q")  # opened before a word was typed
+    page.keyboard.type("pause")
+    assert any("pause" in r["excerpt"].lower() for r in results(page))
+    assert fetched().count("/pagefind/bundles.json") == 1
+    assert page.js_errors == []  # type: ignore[attr-defined]
+
+
 def test_filters_narrow_search_to_exemplars_at_one_level(open_page, example_origin):
     page = open_page(example_origin + "/search/?q=pause")
     everything = results(page)

@@ -156,6 +156,10 @@ async function showMore(results, from, ticket) {
   }
 }
 
+// Opening the index takes a phone seconds: it begins when someone is about to search (a
+// failure is left for their search to report and try again).
+form.addEventListener("focusin", () => loadIndex().catch(() => {}), { once: true });
+
 let timer = 0;
 form.addEventListener("submit", (event) => {
   event.preventDefault();
