@@ -19,7 +19,7 @@ from typing import Protocol
 from cophandbook.bodycache import FORMAT, BodyCache, default_folder
 from cophandbook.derive import Derived, all_items, check_body, derive, rederive_bodies
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
-from cophandbook.fingerprint import fingerprint
+from cophandbook.fingerprint import THEME_STATIC, fingerprint
 from cophandbook.history import last_changed, tracked
 from cophandbook.kept import KeptEntries
 from cophandbook.links import LinkGraph, check_links
@@ -124,7 +124,7 @@ def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
     # when their page is rendered.
     derived.bodies.reads = set()
     try:
-        routes = plan(derived, site, theme / "static", problems)
+        routes = plan(derived, site, theme / THEME_STATIC, problems)
     finally:
         planning_reads, derived.bodies.reads = derived.bodies.reads, None
     checked_from = len(problems.items)

@@ -7,8 +7,11 @@ size and modification time: media can be large), the commit dates pages show, an
 command line's base URL. Anything else that changed the output would have to change one of
 those first.
 
-Beside it, the frame: the same digest without content/, for pages kept from the previous
-build when only bodies they do not read changed (see reuse.py).
+Beside it, the frame: what every page depends on, for pages kept from the previous build
+when only bodies they do not read changed (see reuse.py). It is the same digest without
+content/, and with only the names of static files, the theme's and the site's: which files
+there are decides routes and link checks, but no page shows what a file holds, so an edited
+stylesheet or image is copied without rendering a page again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from cophandbook.sources import walk_files
 PACKAGE = Path(__file__).resolve().parent
 _BY_CONTENT = ("content", "templates")
 _BY_STAMP = ("static",)
+THEME_STATIC = "static"  # the theme's folder of files published as they are, under assets/
 
 
 def _walk(folder: Path, prefix: str = "", site: Path | None = None) -> list[tuple[str, str]]:
@@ -71,6 +75,10 @@ class _Digester:
         if framed:
             self.frame.update(data)
 
+    def name(self, rel: str) -> None:
+        """Put a static file's name in the frame (its content goes to the digest alone)."""
+        self.frame.update(f"{rel}\0".encode())
+
     def add(self, files: list[tuple[str, str]], *, framed: bool = True) -> None:
         for path, rel in files:
             try:
@@ -101,7 +109,11 @@ def fingerprint(site: Path, theme: Path, base_url: str | None, dates: dict[str, 
     digester = _Digester(known or {}, taken_ns)
     digester.update(f"cophandbook {__version__}\0base_url {base_url}\0".encode())
     digester.add([f for f in _walk(PACKAGE) if f[0].endswith((".py", ".js"))])
-    digester.add(_walk(theme))
+    for path, rel in _walk(theme):
+        static = rel.startswith(f"{THEME_STATIC}/")
+        digester.add([(path, rel)], framed=not static)
+        if static:
+            digester.name(rel)
     digester.add([(str(site / "handbook.yml"), "handbook.yml")])
     for name in _BY_CONTENT:
         digester.add(_walk(site / name, f"{name}/", site), framed=name != "content")
@@ -111,7 +123,9 @@ def fingerprint(site: Path, theme: Path, base_url: str | None, dates: dict[str, 
                 stat = os.stat(path)
             except OSError:  # removed since the walk: the build will not publish it either
                 continue
-            digester.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+            digester.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode(),
+                            framed=False)
+            digester.name(rel)
     digester.update(repr(sorted(dates.items())).encode())
     return Fingerprint(digester.digest.hexdigest(), digester.frame.hexdigest(),
                        digester.stamps)

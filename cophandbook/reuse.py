@@ -1,14 +1,15 @@
 """Which pages of the previous output a build can keep without rendering them again.
 
 A page is a function of three things: the frame (every input but content/: cophandbook
-itself, the theme, the site's templates, handbook.yml, static files, the base URL, the
-commit dates), the model without its bodies (front matter, paths, where exemplars sit on
-the rubric, the list of pages), and the rendered bodies it reads. The first two make one
-digest for the whole site. Pages read bodies only through `Derived.bodies`, which notes
-each read, so a build records for every page which bodies it read and a digest of the site
-digest and those bodies' cache keys. The next build keeps a page when the same digest,
-taken over the same bodies' keys now, comes out the same: with every input the same,
-rendering takes the same path, reads the same bodies and writes the same bytes.
+itself, the theme's templates, the site's templates, handbook.yml, the names of static
+files, the base URL, the commit dates), the model without its bodies (front matter, paths,
+where exemplars sit on the rubric, the list of pages), and the rendered bodies it reads.
+The first two make one digest for the whole site. Pages read bodies only through
+`Derived.bodies`, which notes each read, so a build records for every page which bodies it
+read and a digest of the site digest and those bodies' cache keys. The next build keeps a
+page when the same digest, taken over the same bodies' keys now, comes out the same: with
+every input the same, rendering takes the same path, reads the same bodies and writes the
+same bytes.
 
 So editing one exemplar's body renders again only the pages that show that body (its own
 page, its level pack, the climbs quoting its annotations), while editing front matter,

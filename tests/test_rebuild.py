@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,11 @@ from pathlib import Path
 import pytest
 
 import cophandbook
+import cophandbook.build
 import cophandbook.fingerprint
 from cophandbook.build import build
 from cophandbook.output import MARKER
+from cophandbook.theme import default_theme
 from tests.conftest import EXEMPLAR, EXERCISE, NOVICE_EXEMPLAR, RUBRIC, SETTINGS, write_files
 
 EXEMPLAR_FILE = "content/skills/toasts/exemplars/wedding-toast.md"
@@ -124,6 +127,36 @@ def test_an_edit_to_one_body_renders_again_only_the_pages_that_show_it(make_site
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR.replace("Sam R.", "Sam Rivers")})
     assert build(site).pages_reused == 0
     assert len(rendered) == every
+
+
+def test_an_edited_static_file_is_copied_and_no_page_is_rendered_again(make_site, tmp_path,
+                                                                      monkeypatch):
+    import jinja2
+    theme = tmp_path / "theme"
+    shutil.copytree(default_theme(), theme)
+    monkeypatch.setattr(cophandbook.build, "default_theme", lambda: theme)
+    site = make_site({"static/notes.txt": "old"})
+    assert build(site).written
+    rendered: list[str] = []
+    original = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *a, **kw: rendered.append(
+        a[0]["page_path"]) or original(self, *a, **kw))
+    write_files(site, {"static/notes.txt": "new, and longer"})
+    stylesheet = theme / "static" / "style.css"
+    stylesheet.write_text(stylesheet.read_text() + "\n/* later */\n")
+    again = build(site)
+    assert again.written and not again.unchanged
+    assert rendered == []  # no page shows what a static file holds
+    out = site / "_site"
+    assert (out / "notes.txt").read_text() == "new, and longer"
+    assert (out / "assets" / "style.css").read_text().endswith("/* later */\n")
+    assert_same_as_a_clean_build(site, tmp_path)
+    # A template of the theme is on every page: each is rendered again.
+    rendered.clear()
+    base = theme / "templates" / "base.html"
+    base.write_text(base.read_text().replace("</html>", "<!-- later --></html>"))
+    assert build(site).pages_reused == 0 and rendered
+    assert "<!-- later -->" in (out / "index.html").read_text()
 
 
 def test_a_rebuild_updates_the_output_in_place(make_site, tmp_path):

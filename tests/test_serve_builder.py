@@ -48,6 +48,7 @@ EDITS = {
     "a template": {"templates/exemplar.html": "{% extends 'theme/exemplar.html' %}\n"
                                               "{% block body_class %}mine{% endblock %}\n"},
     "a static file": {"static/recordings/toast.mp3": b"ID3 new audio"},
+    "a new static file": {"static/recordings/other.mp3": b"ID3 other audio"},
     "a new guide": {"content/guides/new.md": "---\ntitle: New\n---\nSee [safety](safety.md).\n"},
     "a deleted session": {"content/sessions/2026-04-01-spring-restart.md": None},
     "a criterion's name": {"content/skills/toasts/rubric.md":
@@ -180,7 +181,7 @@ def test_a_rebuild_reads_and_checks_only_the_edited_file(preview, monkeypatch, t
     same_as_clean_build(site, after.root, tmp_path)
 
 
-@pytest.mark.parametrize("edit", ["a template", "a level's name", "a static file"])
+@pytest.mark.parametrize("edit", ["a template", "a level's name", "a new static file"])
 def test_an_edit_outside_content_renders_every_page_again(preview, rendered, tmp_path, edit):
     site, builder = preview
     builder.build()
@@ -189,6 +190,18 @@ def test_an_edit_outside_content_renders_every_page_again(preview, rendered, tmp
     write_files(site, EDITS[edit])
     after = builder.build()
     assert len(rendered) == every
+    same_as_clean_build(site, after.root, tmp_path)
+
+
+def test_an_edited_static_file_is_served_new_with_no_page_rendered_again(preview, rendered,
+                                                                         tmp_path):
+    site, builder = preview
+    builder.build()
+    rendered.clear()
+    write_files(site, EDITS["a static file"])
+    after = builder.build()
+    assert after.root is not None and rendered == []  # no page shows what the file holds
+    assert (after.root / "recordings/toast.mp3").read_bytes() == b"ID3 new audio"
     same_as_clean_build(site, after.root, tmp_path)
 
 
