@@ -64,7 +64,7 @@ class SearchError(Exception):
     """The index could not be built; the message says why."""
 
 
-def shard_of(rel: str) -> str:
+def part_of(rel: str) -> str:
     """The part of the site an output page belongs to: a skill, a year of sessions, or the
     rest ("site"). Shards are made of whole parts (see `gather`)."""
     parts = rel.split("/")
@@ -120,7 +120,7 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
     parts: dict[str, dict[str, str]] = {}
     for rel, digest in (_digests(folder) if pages is None else pages).items():
         if rel.endswith(".html"):
-            parts.setdefault(shard_of(rel), {})[rel] = str(digest)
+            parts.setdefault(part_of(rel), {})[rel] = str(digest)
     shards = [Shard(name, shard) for name, shard in gather(parts, SHARD_PAGES).items()]
     last = _read_state(previous, language) if previous is not None else _State()
     changed = set()

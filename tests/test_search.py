@@ -14,7 +14,7 @@ import pytest
 from cophandbook import build as build_module
 from cophandbook import search
 from cophandbook.build import build
-from cophandbook.search import SearchError, _read_shard, gather, index_folder, shard_of
+from cophandbook.search import SearchError, _read_shard, gather, index_folder, part_of
 from tests.conftest import SETTINGS, codes, page
 
 SEARCH_ON = {"handbook.yml": SETTINGS + "search: true\n"}
@@ -59,7 +59,7 @@ def test_search_on_builds_an_index_of_the_content_pages_in_shards(built, shard_p
               if "data-pagefind-body" in f.read_text()]
     assert len(bodies) > 5
     for name, bundle in shards.items():
-        shard = [rel for rel in bodies if shard_of(rel) == name]
+        shard = [rel for rel in bodies if part_of(rel) == name]
         # Each bundle holds its shard's pages and the site's vocabulary record.
         assert indexed(bundle) == len(shard) + 1 > 1, name
     first = next(iter(shards.values()))
@@ -75,7 +75,7 @@ def test_a_small_site_is_indexed_as_one_bundle(built):
     shards = bundles(out)
     assert list(shards) == ["site"]
     bodies = [f for f in out.rglob("*.html") if "data-pagefind-body" in f.read_text()]
-    parts = {shard_of(f.relative_to(out).as_posix()) for f in bodies}
+    parts = {part_of(f.relative_to(out).as_posix()) for f in bodies}
     assert parts == {"site", "sessions-2026", "skills-toasts"}
     assert indexed(shards["site"]) == len(bodies) + 1  # and the vocabulary record
 
@@ -96,13 +96,13 @@ def test_shards_gather_whole_parts_in_order_until_they_are_big_enough():
     assert gather({}, 3) == {}
 
 
-def test_pages_go_to_shards_by_skill_year_of_sessions_and_the_rest():
-    assert shard_of("skills/toasts/exemplars/wedding-toast/index.html") == "skills-toasts"
-    assert shard_of("skills/toasts/index.html") == "skills-toasts"
-    assert shard_of("skills/index.html") == "site"
-    assert shard_of("sessions/2026-01-14-toast-night/index.html") == "sessions-2026"
-    assert shard_of("sessions/index.html") == "site"
-    assert shard_of("guides/safety/index.html") == shard_of("index.html") == "site"
+def test_pages_belong_to_parts_by_skill_year_of_sessions_and_the_rest():
+    assert part_of("skills/toasts/exemplars/wedding-toast/index.html") == "skills-toasts"
+    assert part_of("skills/toasts/index.html") == "skills-toasts"
+    assert part_of("skills/index.html") == "site"
+    assert part_of("sessions/2026-01-14-toast-night/index.html") == "sessions-2026"
+    assert part_of("sessions/index.html") == "site"
+    assert part_of("guides/safety/index.html") == part_of("index.html") == "site"
 
 
 def test_the_vocabulary_holds_every_word_a_page_shows_however_tags_split_it(tmp_path):
