@@ -10,9 +10,9 @@ let loading = null; // the merged index once asked for: null if the site has not
 let excluded = {};
 let latest = 0;
 
-// The index is in bundles, one per part of the site, that Pagefind merges as it searches;
-// bundles.json lists them, and the filter that keeps their vocabulary records out of the
-// results.
+// The index is in bundles (one on a small site; on a large one, each for some skills or
+// years of sessions) that Pagefind merges as it searches; bundles.json lists them, and the
+// filter that keeps their vocabulary records out of the results.
 async function openIndex() {
   const root = new URL(form.dataset.index, location.href);
   const response = await fetch(new URL("bundles.json", root));
