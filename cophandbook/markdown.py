@@ -53,7 +53,10 @@ TEMPLATE_IDS = frozenset({
     "ladder-heading", "levels-heading", "neighbours-heading", "next-heading",
     "practise-heading", "ran-heading", "reviewed-heading", "rhythm-heading",
     "sessions-heading", "skills-heading", "used-heading", "pack-rubric", "pack-exercises",
-    "pack-exemplars",
+    "pack-exemplars", "further-heading", "work-heading", "assessment", "assess-status",
+    "assess-tools", "next-steps-list", "steps-heading", "calibration-list", "calibration-start",
+    "calibration-summary", "summary-heading", "summary-caption", "placing", "place-heading",
+    "reveal", "calibration-progress",
 })
 # Ids given by rendering itself: annotations (note-1) and footnotes (fn1, fnref1, fnref1:2).
 _RENDER_ID = re.compile(r"note-\d+|fn\d+|fnref\d+(?::\d+)?")
@@ -492,11 +495,22 @@ def render_markdown(
             )
             line = body_line + (opening.map[0] if opening.map else 0)
             annotations.append(Annotation(criterion, anchor, note_html, passage, line))
-        out.append(f'<div class="annotated"><div class="passage">{passage}</div>'
-                   f'<div class="notes">{"".join(asides)}</div></div>\n')
+        # The comments mark what `without_annotations` cuts: a body cannot forge them, as
+        # comments are shown as text, or removed by the sanitiser when HTML is allowed.
+        out.append(f'<!--a--><div class="annotated"><div class="passage"><!--/a-->{passage}'
+                   f'<!--a--></div><div class="notes">{"".join(asides)}</div></div><!--/a-->\n')
         index = following
     return RenderedBody("".join(out), _headings(tokens), tuple(annotations), tuple(links),
                         tuple(sorted(found, key=lambda note: (note.line, note.col))))
+
+
+_ANNOTATION_MARKUP = re.compile(r"<!--a-->.*?<!--/a-->", re.S)
+
+
+def without_annotations(html: str) -> str:
+    """A rendered body as the work alone: its passages without their notes, for judging the
+    work before seeing how the handbook reads it."""
+    return _ANNOTATION_MARKUP.sub("", html)
 
 
 @functools.lru_cache(maxsize=4096)  # descriptors appear on many pages; render each once

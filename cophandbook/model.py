@@ -13,6 +13,9 @@ from cophandbook.bodytext import BodyText
 from cophandbook.diagnostics import Location
 
 KINDS = ("skill", "rubric", "exemplar", "exercise", "session", "page")
+# Where an exemplar sits within its level: only just there, clearly there, or nearly at the
+# next level (exam boards publish such boundary exemplars for each grade).
+BANDS = ("low", "secure", "high")
 T = TypeVar("T")
 
 
@@ -44,10 +47,23 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Written:
+    """A reference as handbook.yml writes it, to content that is validated after the
+    settings: resolved by schema.py, and reported at `location` when it leads nowhere."""
+
+    text: str
+    location: Location
+
+
+@dataclass(frozen=True)
 class FeedbackTheme:
     id: str
     name: str
     description: str = ""
+    # What working on the theme means: rubric criteria and exercises, as written (see
+    # Handbook.links_of for them resolved).
+    criteria_refs: tuple[Written, ...] = ()
+    exercise_refs: tuple[Written, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,9 @@ class Exemplar:
     tags: tuple[str, ...]
     summary: str
     source: Source
+    band: str = "secure"  # one of BANDS
+    next_step: str = ""  # inline Markdown: what would take the work further
+    calibration: bool = True  # offered on the skill's "practise judging" page
 
 
 @_repr_kept
@@ -175,6 +194,21 @@ class ItemRef:
 
     skill: str
     slug: str
+
+
+@dataclass(frozen=True)
+class CriterionRef:
+    skill: str
+    criterion: str
+
+
+@dataclass(frozen=True)
+class ThemeLinks:
+    """A feedback theme's criteria and exercises, resolved against the content."""
+
+    theme: str
+    criteria: tuple[CriterionRef, ...] = ()
+    exercises: tuple[ItemRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,6 +254,7 @@ class Handbook:
     exercises: tuple[Exercise, ...]
     sessions: tuple[Session, ...]
     pages: tuple[Page, ...]
+    theme_links: tuple[ThemeLinks, ...] = ()  # declared themes that name criteria or exercises
     _index: dict[tuple[str, str, str], object] = field(default_factory=dict, init=False,
                                                        compare=False, repr=False)
     # Asked for by every page (the site's menu): sorted once.
@@ -255,6 +290,10 @@ class Handbook:
 
     def exercises_of(self, skill_id: str) -> Iterator[Exercise]:
         return (e for e in self.exercises if e.skill == skill_id)
+
+    def links_of(self, theme_id: str) -> ThemeLinks:
+        """What a feedback theme points members to (nothing, when it names nothing)."""
+        return next((t for t in self.theme_links if t.theme == theme_id), ThemeLinks(theme_id))
 
     def intro(self, rel: str) -> Page | None:
         """The page whose text introduces a generated page (home, guides)."""

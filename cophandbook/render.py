@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, TemplateError, TemplateSyntaxError
+from markupsafe import Markup
 
 from cophandbook import __version__
 from cophandbook.derive import Derived
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location, Severity
+from cophandbook.markdown import render_inline
 from cophandbook.parallel import MIN_ITEMS, map_chunks
 from cophandbook.reuse import Reuse, page_digest
 from cophandbook.routes import Later, Plan, Route
@@ -32,7 +34,7 @@ def _template_location(exc: Exception, env: Environment) -> Location | None:
     if isinstance(exc, TemplateSyntaxError) and exc.filename:
         return Location(Path(exc.filename), exc.lineno or 0)
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if f.filename.endswith((".html", ".xml"))]
+              if f.filename.endswith((".html", ".xml", ".json"))]
     if frames:
         return Location(Path(frames[-1].filename), frames[-1].lineno or 0)
     return None
@@ -56,6 +58,8 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
         "url": urls.href,
         "asset": lambda name: urls.href(Urls.asset(name)),
         "body": derived.body,
+        # Short Markdown in front matter (an exemplar's next step), as descriptors are shown.
+        "inline_markdown": lambda text: Markup(render_inline(text, handbook.settings.allow_html)),
         "version": __version__,
         "routes": plan.routes,
     }

@@ -87,10 +87,10 @@ def _with_new_bodies(last: Validated | None, sources: list[RawSource], settings:
                      if (rel := item.source.rel) in moved else item  # type: ignore[attr-defined]
                      for item in items)
 
-    return Handbook(settings=settings, skills=swapped(model.skills),
-                    rubrics=swapped(model.rubrics), exemplars=swapped(model.exemplars),
-                    exercises=swapped(model.exercises), sessions=swapped(model.sessions),
-                    pages=swapped(model.pages))
+    return replace(model, settings=settings, skills=swapped(model.skills),
+                   rubrics=swapped(model.rubrics), exemplars=swapped(model.exemplars),
+                   exercises=swapped(model.exercises), sessions=swapped(model.sessions),
+                   pages=swapped(model.pages))
 
 
 def _same_but_body(new: RawSource, old: RawSource) -> bool:

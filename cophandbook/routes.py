@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cophandbook import views
+from cophandbook import practice, views
 from cophandbook.derive import Derived
 from cophandbook.diagnostics import Diagnostics, Location
-from cophandbook.model import INTRO_SOURCES, Source
+from cophandbook.model import INTRO_SOURCES, Rubric, Skill, Source
 from cophandbook.sources import walk_files
 from cophandbook.urls import SEARCH_DIR, Urls
 
@@ -87,11 +87,16 @@ def _page_routes(derived: Derived) -> list[Route]:
         add(Urls.rubric(skill.id), "rubric.html", rubric.title, rubric.source, skill=skill,
             rubric=rubric, rows=later(views.matrix, derived, rubric))
         for level in handbook.settings.levels:
-            view = later(views.level_view, derived, rubric, level)
             add(Urls.level(skill.id, level.id), "level.html", f"{skill.title}: {level.name}",
-                skill=skill, rubric=rubric, view=view)
+                skill=skill, rubric=rubric, view=later(views.level_view, derived, rubric, level))
             add(Urls.level_pack(skill.id, level.id), "pack.html",
-                f"{skill.title}: {level.name} level pack", skill=skill, rubric=rubric, view=view)
+                f"{skill.title}: {level.name} level pack", skill=skill, rubric=rubric,
+                view=later(views.level_view, derived, rubric, level, False))
+        add(Urls.assess(skill.id), "assess.html", f"{skill.title}: where am I?", skill=skill,
+            rubric=rubric, assessment=later(practice.self_assessment, derived, rubric))
+        add(Urls.next_steps(skill.id), "steps.json", f"{skill.title}: next steps",
+            steps=later(practice.next_steps, derived, rubric))
+        _calibration_routes(add, derived, skill, rubric)
         for crit in rubric.criteria:
             add(Urls.criterion(skill.id, crit.id), "criterion.html", f"{skill.title}: {crit.name}",
                 skill=skill, rubric=rubric, criterion=crit,
@@ -119,7 +124,8 @@ def _page_routes(derived: Derived) -> list[Route]:
     themes = views.feedback_themes(derived)
     add("feedback/", "feedback.html", "Recurring feedback", themes=themes)
     for theme in themes:
-        add(Urls.theme(theme.theme.id), "theme.html", theme.theme.name, view=theme)
+        add(Urls.theme(theme.theme.id), "theme.html", theme.theme.name, view=theme,
+            work=later(views.theme_work, derived, theme.theme.id))
     add("coverage/", "coverage.html", "Coverage", skills=later(views.coverage, derived))
     guides = handbook.guides()
     intro_guides = handbook.intro("guides/index.md")
@@ -134,6 +140,19 @@ def _page_routes(derived: Derived) -> list[Route]:
     add("404.html", "404.html", "Page not found")
     add("sitemap.xml", "sitemap.xml", "Sitemap")
     return routes
+
+
+def _calibration_routes(add: Callable[..., None], derived: Derived, skill: Skill,
+                        rubric: Rubric) -> None:
+    """The skill's "practise judging" page, and a page for each exemplar of its set."""
+    items = practice.calibration_set(derived, rubric)
+    add(Urls.calibrate(skill.id), "calibrate.html", f"{skill.title}: practise judging",
+        skill=skill, rubric=rubric, items=items)
+    for number, exemplar in enumerate(items, 1):
+        add(Urls.calibrate_item(exemplar), "calibrate-item.html",
+            f"{skill.title}: practise judging {number} of {len(items)}", skill=skill,
+            rubric=rubric, items=items, number=number, exemplar=exemplar,
+            item=later(practice.calibration_item, derived, exemplar))
 
 
 # Files a browser runs when opened from the site: static/ is published as it is, so one of

@@ -10,7 +10,9 @@ from pathlib import PurePosixPath
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import SLUG_RE, Fields, a_or_an, choices_hint
 from cophandbook.model import (
+    BANDS,
     Criterion,
+    CriterionRef,
     Exemplar,
     Exercise,
     FeedbackNote,
@@ -22,6 +24,8 @@ from cophandbook.model import (
     Settings,
     Skill,
     Source,
+    ThemeLinks,
+    Written,
 )
 from cophandbook.schemes import is_allowed_url, refused_urls
 from cophandbook.sources import RawSource
@@ -31,7 +35,7 @@ ALLOWED_KEYS = {
     "skill": (*_COMMON, "order"),
     "rubric": (*_COMMON, "skill", "criteria"),
     "exemplar": (*_COMMON, "skill", "level", "criteria", "contributor", "anonymous", "date",
-                 "media", "tags"),
+                 "media", "tags", "band", "next_step", "calibration"),
     "exercise": (*_COMMON, "skill", "levels", "criteria", "duration", "group_size"),
     "session": (*_COMMON, "date", "skills", "facilitator", "exercises", "exemplars_reviewed",
                 "feedback"),
@@ -246,6 +250,9 @@ class _Validator:
         date = fields.date("date")
         tags = tuple(tag for tag, _ in fields.text_list("tags"))
         media = self.url(fields, "media")
+        band = self.band(fields)
+        next_step = self.inline_markdown(fields, "next_step")
+        calibration = fields.boolean("calibration", default=True)
         if skill_id is None or not level:
             if skill_id:
                 self.invalid.add((skill_id, raw.slug))
@@ -264,7 +271,29 @@ class _Validator:
             tags=tags,
             summary=fields.text("summary") or "",
             source=self.source(raw),
+            band=band,
+            next_step=next_step,
+            calibration=calibration,
         ))
+
+    def band(self, fields: Fields) -> str:
+        value = fields.text("band")
+        if value is None or value in BANDS:
+            return value or "secure"
+        self.problems.error("unknown-band", f"unknown band '{value}'", fields.loc("band"),
+                            choices_hint(value, BANDS) + " (where the work sits within its "
+                            "level: only just there, clearly there, or nearly at the next)")
+        return "secure"
+
+    def inline_markdown(self, fields: Fields, key: str) -> str:
+        """Text shown as inline Markdown, like a rubric descriptor: its links are judged
+        here, since no body's link check sees them."""
+        text = fields.text(key) or ""
+        for url in refused_urls(text):
+            self.problems.error("unsafe-url", f"'{url}' is not a link that can be published",
+                                fields.loc(key),
+                                "links may use http, https, mailto or a relative path")
+        return text
 
     def exercise(self, raw: RawSource) -> None:
         fields = self.fields(raw)
@@ -345,9 +374,14 @@ class _Validator:
     def refs(self, fields: Fields, key: str, registry: dict[tuple[str, str], object],
              skills: list[str]) -> tuple[ItemRef, ...]:
         """Resolve `slug` (within the session's skills first) or `skill/slug` references."""
-        kind = key.split("_")[0].rstrip("s")
+        return self.resolve(key.split("_")[0].rstrip("s"), fields.text_list(key), registry,
+                            skills)
+
+    def resolve(self, kind: str, written: list[tuple[str, Location]],
+                registry: dict[tuple[str, str], object], skills: list[str]
+                ) -> tuple[ItemRef, ...]:
         resolved: list[ItemRef] = []
-        for text, loc in fields.text_list(key):
+        for text, loc in written:
             if "/" in text:
                 skill_id, _, slug = text.partition("/")
                 candidates = [(skill_id, slug)] if (skill_id, slug) in registry else []
@@ -392,6 +426,46 @@ class _Validator:
                 continue
             notes.append(FeedbackNote(theme, entry.text("note") or ""))
         return tuple(notes)
+
+    def theme_links(self) -> tuple[ThemeLinks, ...]:
+        """The criteria and exercises each declared feedback theme names, resolved."""
+        links = []
+        for theme in self.settings.feedback_themes:
+            criteria = tuple(ref for written in theme.criteria_refs
+                             if (ref := self.criterion_ref(written)))
+            skills = list(dict.fromkeys(ref.skill for ref in criteria))
+            exercises = self.resolve("exercise", [(w.text, w.location)
+                                                  for w in theme.exercise_refs],
+                                     self.exercises, skills)
+            if criteria or exercises:
+                links.append(ThemeLinks(theme.id, criteria, exercises))
+        return tuple(links)
+
+    def criterion_ref(self, written: Written) -> CriterionRef | None:
+        """`skill/criterion`, or a criterion id that one skill's rubric has."""
+        if "/" in written.text:
+            skill_id, _, crit_id = written.text.partition("/")
+            if skill_id not in self.skills:
+                self.problems.error("unknown-skill", f"unknown skill '{skill_id}'",
+                                    written.location, choices_hint(skill_id, self.skills))
+                return None
+            found = self.criterion(skill_id, crit_id, written.location)
+            return CriterionRef(skill_id, found) if found else None
+        having = [skill for skill, rubric in self.rubrics.items()
+                  if rubric.criterion(written.text) is not None]
+        if len(having) == 1:
+            return CriterionRef(having[0], written.text)
+        if having:
+            options = ", ".join(f"{skill}/{written.text}" for skill in sorted(having))
+            self.problems.error("ambiguous-reference", f"'{written.text}' is a criterion of "
+                                f"several skills: {options}", written.location,
+                                "write it as skill/criterion")
+            return None
+        criteria = {c.id for rubric in self.rubrics.values() for c in rubric.criteria}
+        self.problems.error("unknown-criterion", f"no skill's rubric has the criterion "
+                            f"'{written.text}'", written.location,
+                            choices_hint(written.text, criteria))
+        return None
 
     def page(self, raw: RawSource) -> None:
         fields = self.fields(raw)
@@ -449,8 +523,9 @@ def validate(sources: list[RawSource], settings: Settings, problems: Diagnostics
         skills=tuple(skills),
         rubrics=tuple(check.rubrics[s.id] for s in skills if s.id in check.rubrics),
         exemplars=tuple(sorted(check.exemplars.values(), key=lambda e: (
-            e.skill, check.level_ids.index(e.level), e.title.lower()))),
+            e.skill, check.level_ids.index(e.level), BANDS.index(e.band), e.title.lower()))),
         exercises=tuple(sorted(check.exercises.values(), key=lambda e: (e.skill, e.title.lower()))),
         sessions=tuple(sorted(check.sessions.values(), key=lambda s: (s.date, s.slug))),
         pages=tuple(sorted(check.pages, key=lambda p: p.source.rel)),
+        theme_links=check.theme_links(),
     )

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import SLUG_RE, Fields, describe
 from cophandbook.history import repository_root
-from cophandbook.model import FeedbackTheme, Level, Settings
+from cophandbook.model import FeedbackTheme, Level, Settings, Written
 from cophandbook.yamltext import YamlProblem, decode, parse_yaml
 
 SETTINGS_FILE = "handbook.yml"
@@ -113,7 +113,8 @@ def _themes(fields: Fields, problems: Diagnostics) -> tuple[FeedbackTheme, ...]:
             )
             continue
         theme = Fields(item, fields.path, problems)
-        theme.reject_unknown(("id", "name", "description"), "a feedback theme")
+        theme.reject_unknown(("id", "name", "description", "criteria", "exercises"),
+                             "a feedback theme")
         theme_id = theme.slug("id", required=True)
         if theme_id is None:
             continue
@@ -122,7 +123,11 @@ def _themes(fields: Fields, problems: Diagnostics) -> tuple[FeedbackTheme, ...]:
                            theme.loc("id"))
             continue
         name = theme.text("name") or theme_id.replace("-", " ").capitalize()
-        themes.append(FeedbackTheme(theme_id, name, theme.text("description") or ""))
+        themes.append(FeedbackTheme(
+            theme_id, name, theme.text("description") or "",
+            criteria_refs=tuple(Written(text, loc) for text, loc in theme.text_list("criteria")),
+            exercise_refs=tuple(Written(text, loc) for text, loc in theme.text_list("exercises")),
+        ))
     return tuple(themes)
 
 

@@ -57,6 +57,22 @@ class Urls:
         return f"skills/{skill_id}/criteria/{criterion_id}/"
 
     @staticmethod
+    def assess(skill_id: str) -> str:
+        return f"skills/{skill_id}/assess/"
+
+    @staticmethod
+    def next_steps(skill_id: str) -> str:
+        return f"skills/{skill_id}/assess/steps.json"
+
+    @staticmethod
+    def calibrate(skill_id: str) -> str:
+        return f"skills/{skill_id}/calibrate/"
+
+    @staticmethod
+    def calibrate_item(item: Exemplar) -> str:
+        return f"skills/{item.skill}/calibrate/{item.slug}/"
+
+    @staticmethod
     def rubric(skill_id: str) -> str:
         return f"skills/{skill_id}/rubric/"
 

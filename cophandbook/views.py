@@ -23,6 +23,8 @@ from cophandbook.model import (
 )
 
 GAP_DAYS = 42  # six weeks without a session is worth calling out
+RECENT_DAYS = 91  # a feedback theme's trend compares the last three months with the time before
+TREND_MONTHS = 12  # the months a theme's trend shows, up to the latest session
 
 
 def descriptor_html(derived: Derived, criterion: Criterion, level_id: str) -> Markup:
@@ -79,11 +81,14 @@ def ladder(derived: Derived, rubric: Rubric) -> tuple[Rung, ...]:
 
 @dataclass(frozen=True)
 class LevelStep:
-    """One criterion at this level beside the same criterion one level up."""
+    """One criterion at this level beside the same criterion one level up, with a passage
+    of real work at that level and the exercises that practise the criterion here."""
 
     criterion: Criterion
     here: Markup
     next: Markup | None
+    passage: Passage | None  # at the next level
+    exercises: tuple[Exercise, ...]  # for this criterion, at this level
 
 
 @dataclass(frozen=True)
@@ -96,12 +101,18 @@ class LevelView:
     next_exemplars: tuple[Exemplar, ...]
 
 
-def level_view(derived: Derived, rubric: Rubric, level: Level) -> LevelView:
+def level_view(derived: Derived, rubric: Rubric, level: Level, practice: bool = True
+               ) -> LevelView:
+    """`practice`: with each step's passage and exercises (the level page shows them, the
+    level pack does not, and should not depend on the exemplars they come from)."""
     levels = derived.handbook.settings.levels
     lower, higher = _neighbours(levels, level.id)
     steps = tuple(
         LevelStep(c, descriptor_html(derived, c, level.id),
-                  descriptor_html(derived, c, higher.id) if higher else None)
+                  descriptor_html(derived, c, higher.id) if higher else None,
+                  passage_at(derived, rubric.skill, c.id, higher.id)
+                  if higher and practice else None,
+                  exercises_at(derived, rubric.skill, c.id, level.id) if practice else ())
         for c in rubric.criteria
     )
     next_exemplars = tuple(
@@ -143,6 +154,30 @@ def climb(derived: Derived, rubric: Rubric, criterion: Criterion) -> tuple[Climb
 
 def exercises_for_criterion(derived: Derived, skill: str, criterion: str) -> tuple[Exercise, ...]:
     return tuple(e for e in derived.handbook.exercises_of(skill) if criterion in e.criteria)
+
+
+def exercises_at(derived: Derived, skill: str, criterion: str, level: str
+                 ) -> tuple[Exercise, ...]:
+    """The exercises that practise `criterion` and are meant for `level`."""
+    return tuple(e for e in exercises_for_criterion(derived, skill, criterion)
+                 if level in e.levels)
+
+
+# Which exemplar shows a level best: one clearly at it, then one nearly past it, then one
+# only just there.
+_CLEAREST = {"secure": 0, "high": 1, "low": 2}
+
+
+def passage_at(derived: Derived, skill: str, criterion: str, level: str) -> Passage | None:
+    """One annotated passage of real work at `level` for `criterion`, or None when no
+    exemplar assessed there annotates it."""
+    assessed = derived.cells.get((skill, criterion, level), ())
+    for exemplar in sorted(assessed, key=lambda e: _CLEAREST[e.band]):
+        if any(mark.criterion == criterion for mark in derived.outline(exemplar.source).marks):
+            note = next(a for a in derived.body(exemplar.source).annotations
+                        if a.criterion == criterion)
+            return Passage(exemplar, note)
+    return None
 
 
 # -- rubric matrix ----------------------------------------------------------------------------
@@ -271,30 +306,106 @@ def timeline(derived: Derived) -> tuple[Month, ...]:
 # -- feedback themes --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Trend:
+    """How often a theme came up lately, against the sessions before."""
+
+    months: tuple[tuple[str, int], ...]  # (month label, sessions that raised it), oldest first
+    recent: tuple[int, int]  # (sessions that raised it, sessions) in the last three months
+    earlier: tuple[int, int]  # the same before them
+
+    @property
+    def label(self) -> str:
+        """"new", "recurring", "fading", or "" for a theme never raised."""
+        (raised, held), (before, held_before) = self.recent, self.earlier
+        if not raised and not before:
+            return ""
+        if not before:
+            return "new"
+        # Rates per session, not per month: a long break is not a theme fading.
+        if raised and raised * held_before >= before * held:
+            return "recurring"
+        return "fading"
+
+
+@dataclass(frozen=True)
 class ThemeView:
     theme: FeedbackTheme
     mentions: tuple[tuple[Session, str], ...]  # (session, note), oldest first
+    trend: Trend
 
     @property
     def count(self) -> int:
         return len({session.slug for session, _ in self.mentions})
 
 
+def _trend(sessions: tuple[Session, ...], raised: set[str]) -> Trend:
+    if not sessions:
+        return Trend((), (0, 0), (0, 0))
+    since = sessions[-1].date - dt.timedelta(days=RECENT_DAYS)
+    recent = [s for s in sessions if s.date > since]
+    earlier = [s for s in sessions if s.date <= since]
+    per_month: dict[tuple[int, int], int] = defaultdict(int)
+    for session in sessions:
+        per_month[(session.date.year, session.date.month)] += session.slug in raised
+    months = tuple((dt.date(year, month, 1).strftime("%B %Y"), per_month.get((year, month), 0))
+                   for year, month in _months_between(sessions[0].date, sessions[-1].date)
+                   [-TREND_MONTHS:])
+    return Trend(months,
+                 (sum(s.slug in raised for s in recent), len(recent)),
+                 (sum(s.slug in raised for s in earlier), len(earlier)))
+
+
 def feedback_themes(derived: Derived) -> tuple[ThemeView, ...]:
     """Themes most often raised first; declared themes nobody raised yet come last."""
     settings = derived.handbook.settings
+    sessions = derived.handbook.sessions
     mentions: dict[str, list[tuple[Session, str]]] = defaultdict(list)
-    for session in derived.handbook.sessions:
+    for session in sessions:
         for note in session.feedback:
             mentions[note.theme].append((session, note.note))
     ids = [t.id for t in settings.feedback_themes]
     ids += sorted(t for t in mentions if t not in ids)
     views = [
         ThemeView(settings.theme(t) or FeedbackTheme(t, t.replace("-", " ").capitalize()),
-                  tuple(mentions.get(t, ())))
+                  tuple(mentions.get(t, ())),
+                  _trend(sessions, {session.slug for session, _ in mentions.get(t, ())}))
         for t in ids
     ]
     return tuple(sorted(views, key=lambda v: (-v.count, v.theme.name.lower())))
+
+
+@dataclass(frozen=True)
+class WorkOn:
+    """A criterion a feedback theme points to: the skill, and the criterion at every level."""
+
+    skill: Skill
+    criterion: Criterion
+    descriptors: tuple[tuple[Level, Markup], ...]
+
+
+@dataclass(frozen=True)
+class ThemeWork:
+    criteria: tuple[WorkOn, ...]
+    exercises: tuple[Exercise, ...]
+
+
+def theme_work(derived: Derived, theme_id: str) -> ThemeWork:
+    """What a member can work on when a theme keeps coming up: the criteria it names, and
+    its exercises (those it names, else those that practise its criteria)."""
+    handbook = derived.handbook
+    links = handbook.links_of(theme_id)
+    criteria = []
+    for ref in links.criteria:
+        skill, rubric = handbook.skill(ref.skill), handbook.rubric(ref.skill)
+        criterion = rubric.criterion(ref.criterion) if rubric else None
+        if skill and criterion:
+            criteria.append(WorkOn(skill, criterion, tuple(
+                (level, descriptor_html(derived, criterion, level.id))
+                for level in handbook.settings.levels)))
+    named = [handbook.exercise(ref) for ref in links.exercises]
+    practising = {(e.skill, e.slug): e for work in criteria
+                  for e in exercises_for_criterion(derived, work.skill.id, work.criterion.id)}
+    return ThemeWork(tuple(criteria), tuple(named or practising.values()))
 
 
 # -- coverage ---------------------------------------------------------------------------------

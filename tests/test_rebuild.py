@@ -116,10 +116,15 @@ def test_an_edit_to_one_body_renders_again_only_the_pages_that_show_it(make_site
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
     again = build(site)
     assert again.written
-    # Its own page, its level's pack, and the climbs quoting its annotations.
-    assert "skills/toasts/exemplars/wedding-toast/" in rendered
-    assert "skills/toasts/levels/competent/pack/" in rendered
-    assert len(rendered) <= 6 < every
+    # Its own page, its level's pack, the climbs and level pages that quote its annotations
+    # or could (it is placed on both criteria), the next steps that quote them, and its
+    # page for practising judgement.
+    assert sorted(rendered) == [
+        "skills/toasts/assess/steps.json", "skills/toasts/calibrate/wedding-toast/",
+        "skills/toasts/criteria/delivery/", "skills/toasts/criteria/structure/",
+        "skills/toasts/exemplars/wedding-toast/", "skills/toasts/levels/competent/",
+        "skills/toasts/levels/competent/pack/", "skills/toasts/levels/novice/"]
+    assert len(rendered) < every
     assert again.pages_reused == every - len(rendered)
     assert "skills/toasts/exercises/one-minute-ladder/" not in rendered
     # A front matter change can show anywhere: every page is rendered again.

@@ -1,5 +1,7 @@
 // Small enhancements of pages that already work without JavaScript: the phone menu, the
-// "my level" chooser, and the exercise catalog's filters. Nothing here fetches anything.
+// member's level in each skill (chosen, or from their self-assessment), and the exercise
+// catalog's filters. Nothing here fetches anything; what a member chooses stays in
+// localStorage (docs/security.md lists the keys).
 "use strict";
 
 function setUpMenu() {
@@ -20,79 +22,142 @@ function setUpMenu() {
   });
 }
 
-// -- my level ----------------------------------------------------------------------------------
+// -- my level, per skill ------------------------------------------------------------------------
 
-const MY_LEVEL_KEY = `cophandbook:my-level:${location.host}${document.documentElement.dataset.base || "/"}`;
+// Shared with assess.js and calibrate.js, which run after this script.
+const SITE = `${location.host}${document.documentElement.dataset.base || "/"}`;
+const LEVELS = (document.documentElement.dataset.levels || "").split(" ").filter(Boolean);
 
-function readMyLevel() {
-  try {
-    return localStorage.getItem(MY_LEVEL_KEY) || "";
-  } catch {
-    return ""; // storage can be blocked; the chooser then lasts for this page only
-  }
+const store = {
+  get(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return null; // storage can be blocked: then nothing is remembered between pages
+    }
+  },
+  set(key, value) {
+    try {
+      if (value === null) localStorage.removeItem(key);
+      else localStorage.setItem(key, value);
+    } catch {
+      /* not remembered, still shown */
+    }
+  },
+  json(key) {
+    try {
+      return JSON.parse(store.get(key) || "null");
+    } catch {
+      return null;
+    }
+  },
+};
+
+// "4 December 2026", as the pages write dates.
+function longDate(date) {
+  if (Number.isNaN(date.getTime())) return "";
+  const month = date.toLocaleDateString(document.documentElement.lang || undefined, { month: "long" });
+  return `${date.getDate()} ${month} ${date.getFullYear()}`;
 }
 
-function storeMyLevel(level) {
-  try {
-    if (level) localStorage.setItem(MY_LEVEL_KEY, level);
-    else localStorage.removeItem(MY_LEVEL_KEY);
-  } catch {
-    /* not remembered, still shown */
-  }
+const levelKey = (skill) => `cophandbook:my-level:${SITE}:${skill}`;
+// Before levels were kept per skill, one level stood for the whole site.
+const SITE_LEVEL_KEY = `cophandbook:my-level:${SITE}`;
+
+// {level, from: "chosen" | "assessment"} for a skill, or null.
+function myLevel(skill) {
+  const kept = store.json(levelKey(skill));
+  if (kept) return LEVELS.includes(kept.level) ? kept : null;
+  const old = store.get(SITE_LEVEL_KEY);
+  return LEVELS.includes(old) ? { level: old, from: "chosen" } : null;
 }
 
-function showMyLevel(chooser, mine) {
-  const order = [...chooser.select.options].map((option) => option.value).filter(Boolean);
-  const index = order.indexOf(mine);
-  const next = index >= 0 ? order[index + 1] || "" : "";
+function setMyLevel(skill, level, from) {
+  store.set(levelKey(skill), level ? JSON.stringify({ level, from }) : JSON.stringify({ level: "" }));
+  markLevels();
+}
+
+function levelTag(mine, short) {
+  const tag = document.createElement("span");
+  tag.className = "my-level-tag";
+  if (short) {
+    tag.textContent = mine ? "you" : "next";
+    tag.title = mine ? "Your level" : "Your next level";
+  } else {
+    tag.textContent = mine ? "Your level" : "Your next level";
+  }
+  return tag;
+}
+
+// Marks every [data-level-id] inside a [data-skill] with the member's level in that skill
+// and the next one, with a text tag beside its [data-level-label] (not colour alone).
+function markLevels() {
   for (const tag of document.querySelectorAll(".my-level-tag")) tag.remove();
   for (const element of document.querySelectorAll("[data-level-id]")) {
+    const scope = element.closest("[data-skill]");
+    const mine = (scope && myLevel(scope.dataset.skill)?.level) || "";
+    const next = mine ? LEVELS[LEVELS.indexOf(mine) + 1] || "" : "";
     const id = element.dataset.levelId;
-    element.classList.toggle("is-my-level", id === mine);
-    element.classList.toggle("is-next-level", id === next);
-    const label = element.querySelector("[data-level-label]");
-    if (label && (id === mine || id === next)) {
-      const tag = document.createElement("span");
-      tag.className = "my-level-tag";
-      tag.textContent = id === mine ? "Your level" : "Your next level";
-      // Beside a heading rather than in it: a heading that mixes its link with other text
-      // would need its link underlined to stand out.
-      if (label.tagName === "TH") label.append(" ", tag);
-      else label.after(tag);
-    }
+    const isMine = Boolean(mine) && id === mine;
+    const isNext = Boolean(next) && id === next;
+    element.classList.toggle("is-my-level", isMine);
+    element.classList.toggle("is-next-level", isNext);
+    const label = element.matches("[data-level-label]") ? element : element.querySelector("[data-level-label]");
+    if (!label || !(isMine || isNext)) continue;
+    const short = label.dataset.levelLabel === "short";
+    // Beside a heading or link rather than in it: a heading that mixes its link with other
+    // text would need its link underlined to stand out.
+    if (label.tagName === "TH") label.append(" ", levelTag(isMine, short));
+    else label.after(levelTag(isMine, short));
   }
-  const hint = chooser.hint;
+  for (const chooser of document.querySelectorAll(".my-level")) showChooser(chooser);
+}
+
+function showChooser(form) {
+  const skill = form.closest("[data-skill]")?.dataset.skill;
+  const select = form.querySelector("select");
+  const hint = form.querySelector(".my-level-hint");
+  const kept = skill ? myLevel(skill) : null;
+  select.value = kept ? kept.level : "";
   hint.replaceChildren();
-  if (index >= 0) {
-    const name = chooser.select.options[chooser.select.selectedIndex].text;
-    const link = document.createElement("a");
-    link.href = chooser.form.dataset.levelHref.replace("__level__", mine);
-    link.textContent = next ? "See what changes at the next level" : `What good looks like at ${name}`;
-    hint.append(link);
+  if (!kept) return;
+  const index = LEVELS.indexOf(kept.level);
+  if (kept.from === "assessment") {
+    const from = document.createElement("span");
+    from.textContent = "From your self-assessment. ";
+    hint.append(from);
   }
+  const link = document.createElement("a");
+  link.href = form.dataset.levelHref.replace("__level__", kept.level);
+  const name = select.options[select.selectedIndex].text;
+  link.textContent = LEVELS[index + 1] ? "See what changes at the next level" : `What good looks like at ${name}`;
+  hint.append(link);
 }
 
 function setUpMyLevel() {
-  const form = document.querySelector(".my-level");
-  if (!form) return;
-  const chooser = { form, select: form.querySelector("select"), hint: form.querySelector(".my-level-hint") };
-  form.hidden = false;
-  const stored = readMyLevel();
-  if ([...chooser.select.options].some((option) => option.value === stored)) {
-    chooser.select.value = stored;
+  for (const form of document.querySelectorAll(".my-level")) {
+    const skill = form.closest("[data-skill]")?.dataset.skill;
+    if (!skill) continue;
+    form.hidden = false;
+    form.querySelector("select").addEventListener("change", (event) => {
+      setMyLevel(skill, event.target.value, "chosen");
+    });
+    form.addEventListener("submit", (event) => event.preventDefault());
   }
-  showMyLevel(chooser, chooser.select.value);
-  chooser.select.addEventListener("change", () => {
-    storeMyLevel(chooser.select.value);
-    showMyLevel(chooser, chooser.select.value);
-  });
-  form.addEventListener("submit", (event) => event.preventDefault());
+  markLevels();
 }
 
 // -- exercise catalog ---------------------------------------------------------------------------
 
+// The level an item is filtered by: the one chosen, or with "mine", the member's level in the
+// item's skill ("" when they have none there).
+function wantedLevel(level, skill) {
+  return level === "mine" ? myLevel(skill)?.level || "" : level;
+}
+
 function matches(item, { level, criterion, minutes }) {
-  if (level && !item.dataset.levels.split(" ").includes(level)) return false;
+  const wanted = wantedLevel(level, item.dataset.skill);
+  if (level && !item.dataset.levels.split(" ").includes(wanted)) return false;
   if (criterion) {
     const [skill, id] = criterion.split("/");
     if (item.dataset.skill !== skill || !item.dataset.criteria.split(" ").includes(id)) return false;
@@ -112,6 +177,11 @@ function setUpCatalogFilters() {
   const total = new Set(items.map((item) => item.querySelector("a").href)).size;
   const count = form.querySelector(".filter-count");
   const params = new URLSearchParams(location.search);
+  const skills = [...document.querySelectorAll(".catalog-skill[data-skill]")].map((section) => section.dataset.skill);
+  if (skills.some((skill) => myLevel(skill))) {
+    const mine = new Option("My level in each skill", "mine");
+    form.elements.level.options.add(mine, 1);
+  }
   for (const name of names) {
     const select = form.elements[name];
     const wanted = params.get(name);
@@ -123,7 +193,7 @@ function setUpCatalogFilters() {
     for (const item of items) {
       // An exercise for several levels is listed under each; a chosen level shows one list.
       const section = item.closest(".catalog-level");
-      const inLevel = !chosen.level || section?.dataset.levelId === chosen.level;
+      const inLevel = !chosen.level || section?.dataset.levelId === wantedLevel(chosen.level, item.dataset.skill);
       const visible = inLevel && matches(item, chosen);
       item.hidden = !visible;
       if (visible) shown.add(item.querySelector("a").href);
@@ -154,6 +224,8 @@ function setUpPrintButton() {
     button.addEventListener("click", () => window.print());
   }
 }
+
+window.cophandbook = { SITE, LEVELS, store, longDate, myLevel, setMyLevel, markLevels };
 
 setUpMenu();
 setUpPrintButton();
