@@ -1,6 +1,6 @@
 from bs4 import BeautifulSoup
 
-from cophandbook.markdown import render_inline, render_markdown
+from cophandbook.markdown import render_inline, render_markdown, without_annotations
 
 
 def html(text: str, **kwargs) -> BeautifulSoup:
@@ -57,6 +57,25 @@ def test_consecutive_annotations_share_one_passage():
     body = render_markdown("P.\n\n::: annotation a\nOne\n:::\n\n::: annotation b\nTwo\n:::\n")
     assert [a.criterion for a in body.annotations] == ["a", "b"]
     assert BeautifulSoup(body.html, "html.parser").select(".annotated .notes aside")[1].text
+
+
+def test_the_work_without_annotations_keeps_every_passage_and_no_note():
+    body = render_markdown("## Part\n\nIntro.\n\nP.\n\n::: annotation a\nOne\n:::\n\n"
+                           "::: annotation b\nTwo\n:::\n\n- Listed\n\n::: annotation a\nThree\n"
+                           ":::\n\nAfter.\n")
+    work = BeautifulSoup(without_annotations(body.html), "html.parser")
+    assert [t.name for t in work.find_all(recursive=False)] == ["h2", "p", "p", "ul", "p"]
+    assert work.get_text(" ", strip=True) == "Part Intro. P. Listed After."
+    assert not work.select(".annotated, .passage, .notes, aside")
+
+
+def test_a_body_cannot_forge_what_marks_its_notes():
+    text = "Keep <!--/a--> me. <!--a--> and me.\n\n::: annotation a\nNote.\n:::\n\nLast.\n"
+    for allow_html in (False, True):
+        body = render_markdown(text, allow_html=allow_html)
+        work = BeautifulSoup(without_annotations(body.html), "html.parser").get_text(" ")
+        assert "Keep" in work and "and me." in work and "Last." in work, allow_html
+        assert "Note." not in work, allow_html
 
 
 def test_callouts():

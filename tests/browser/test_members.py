@@ -6,41 +6,19 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 from pypdf import PdfReader
 
 from cophandbook import search
 from cophandbook.build import build
-from tests.browser.conftest import serve_folder
+from tests.browser.conftest import LAPTOP, PHONE, serve_folder
 from tests.browser.pages import every_page, one_of_each_kind, url_path
 from tests.conftest import EXAMPLE_SITE, SETTINGS, soup
 
-PHONE = {"width": 375, "height": 812}
-LAPTOP = {"width": 1280, "height": 900}
 PAGE_BUDGET = 100 * 1024  # HTML, CSS and JS of a typical page, uncompressed
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    contexts = []
-
-    def open_(url: str, viewport: dict[str, int] = LAPTOP, **options: object) -> Page:
-        context = browser.new_context(viewport=viewport, **options)
-        contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.js_errors = errors  # type: ignore[attr-defined]
-        page.goto(url)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def results(page: Page) -> list[dict[str, str]]:
@@ -276,7 +254,7 @@ def test_without_javascript_the_catalog_lists_everything_and_hides_the_filters(o
 
 # -- my level ----------------------------------------------------------------------------------
 
-def test_my_level_is_highlighted_with_the_next_one_and_remembered(open_page, example_origin):
+def test_my_level_is_kept_per_skill_and_marked_with_the_next_one(open_page, example_origin):
     page = open_page(example_origin + "/skills/impromptu-speaking/")
     assert page.locator(".is-my-level").count() == 0
     page.select_option("#my-level", "developing")
@@ -284,18 +262,40 @@ def test_my_level_is_highlighted_with_the_next_one_and_remembered(open_page, exa
     assert page.get_attribute(".rung.is-next-level", "data-level-id") == "proficient"
     assert page.locator(".rung.is-my-level .my-level-tag").inner_text() == "Your level"
     assert page.locator(".rung.is-next-level .my-level-tag").inner_text() == "Your next level"
+    assert page.locator(".level-pills .is-my-level .my-level-tag").inner_text() == "you"
     assert page.locator(".my-level-hint a").get_attribute("href").endswith("/levels/developing/")
 
-    page.goto(example_origin + "/skills/prepared-talks/rubric/")  # another page, same browser
+    page.goto(example_origin + "/skills/prepared-talks/rubric/")  # another skill: its own level
+    assert page.input_value("#my-level") == ""
+    assert page.locator(".is-my-level").count() == 0
+    page.select_option("#my-level", "expert")  # the top: no next level
+    assert page.locator(".is-next-level").count() == 0
+
+    page.goto(example_origin + "/skills/impromptu-speaking/rubric/")
     assert page.input_value("#my-level") == "developing"
     mine = page.eval_on_selector_all(".matrix .is-my-level", "els => els.map(e => e.tagName)")
     assert "TH" in mine and mine.count("TD") == page.locator(".matrix tbody tr").count()
-
-    page.select_option("#my-level", "expert")  # the top: no next level
-    assert page.locator(".is-next-level").count() == 0
+    # The column's header says so in words, not only in colour.
+    assert page.locator(".matrix th.is-my-level .my-level-tag").inner_text() == "Your level"
+    assert page.locator(".matrix th.is-next-level .my-level-tag").inner_text() == \
+        "Your next level"
     page.select_option("#my-level", "")
     page.reload()
     assert page.locator(".is-my-level").count() == 0
+
+
+def test_a_level_chosen_for_the_whole_site_before_still_counts_where_none_is_chosen(
+        open_page, example_origin):
+    page = open_page(example_origin + "/")
+    page.evaluate("""() => localStorage.setItem(
+        `cophandbook:my-level:${location.host}/`, 'proficient')""")
+    page.goto(example_origin + "/skills/prepared-talks/")
+    assert page.input_value("#my-level") == "proficient"
+    page.select_option("#my-level", "novice")
+    page.goto(example_origin + "/skills/impromptu-speaking/")
+    assert page.input_value("#my-level") == "proficient"
+    page.goto(example_origin + "/skills/prepared-talks/")
+    assert page.input_value("#my-level") == "novice"
 
 
 # -- keyboard and phone menu -----------------------------------------------------------------
