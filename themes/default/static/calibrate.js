@@ -137,6 +137,7 @@
         if (input) input.checked = true;
       }
       showComparison(entry);
+      reveal.open = true; // placed before: the comparison is what the member came back to
     }
     showProgress();
 

@@ -107,7 +107,7 @@ function markLevels() {
     const short = label.dataset.levelLabel === "short";
     // Beside a heading or link rather than in it: a heading that mixes its link with other
     // text would need its link underlined to stand out.
-    if (label.tagName === "TH") label.append(" ", levelTag(isMine, short));
+    if (/^(TH|TD|DT)$/.test(label.tagName)) label.append(" ", levelTag(isMine, short));
     else label.after(levelTag(isMine, short));
   }
   for (const chooser of document.querySelectorAll(".my-level")) showChooser(chooser);
