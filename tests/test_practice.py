@@ -1,6 +1,7 @@
 """The member's practice loop as the built pages carry it: the self-assessment sheet, the
 next-steps file, practising judgement, boundary exemplars, and feedback themes that lead to
-criteria and exercises. (What the pages' scripts do with them: tests/browser/test_practice_loop.py.)"""
+criteria and exercises. (What the pages' scripts do with them:
+tests/browser/test_practice_loop.py.)"""
 
 from __future__ import annotations
 
