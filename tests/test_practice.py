@@ -55,6 +55,8 @@ def test_the_self_assessment_asks_each_criterion_with_every_levels_descriptor(bu
     assert not form.has_attr("hidden") and not structure.select("[hidden]")
     assert doc.select_one("#assess-tools").has_attr("hidden")  # the tools need the script
     assert doc.select_one("script[src$='assets/assess.js']") is not None
+    # It repeats the rubric: the rubric page is what search finds.
+    assert doc.select_one("[data-pagefind-body]") is None
 
 
 def test_a_criterions_digest_changes_with_what_a_member_chose_between(make_site):
@@ -138,6 +140,7 @@ def test_practising_judgement_shows_the_work_without_its_level_notes_or_maker(bu
     for secret in ("Opens with a concrete scene", "Competent", "Sam R.", "A competent toast"):
         assert secret not in shown, secret
     assert not judged.select(".annotation, .notes, .level-badge")
+    assert not judged.has_attr("data-pagefind-body")  # the exemplar's own page is found instead
     fieldsets = form.select("fieldset")
     assert [f["data-criterion"] for f in fieldsets] == ["structure", "delivery"]
     assert [i["value"] for i in fieldsets[0].select("input")] == ["novice", "competent", "expert"]

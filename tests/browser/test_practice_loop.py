@@ -372,6 +372,18 @@ def test_from_home_a_member_reaches_a_next_step_for_a_criterion_in_few_clicks(op
         assert first.locator(part).first.count() == 1, part
 
 
+def test_on_a_laptop_a_level_page_puts_each_criterion_beside_the_next_with_work_below(
+        open_page, example_origin):
+    page = open_page(example_origin + PREPARED + "/levels/developing/")
+    for row in page.locator(".compare-row").all():
+        here, following = (row.locator(part).bounding_box()
+                           for part in (".compare-cell:not(.compare-next)", ".compare-next"))
+        more = row.locator(".compare-more").bounding_box()
+        assert here["y"] == following["y"] and here["x"] + here["width"] <= following["x"]
+        assert more["y"] >= here["y"] + max(here["height"], following["height"])
+        assert more["x"] == here["x"] and more["width"] > here["width"] + following["width"]
+
+
 # -- without JavaScript, in print, on phones, to axe --------------------------------------------
 
 def test_without_javascript_each_new_page_still_reads(open_page, example_origin):

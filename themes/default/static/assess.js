@@ -156,6 +156,7 @@
     } else if (answered) {
       lines.push([`${answered} of ${questions.length} criteria answered${shown.saved ? `, saved in this browser on ${longDate(shown.saved)}` : ""}.`]);
     }
+    if (answered) lines.push([{ href: "#steps-heading", text: "See my next steps" }]);
     if (outdated) {
       lines.push([`${outdated === 1 ? "One answer" : `${outdated} answers`} may be out of date: the rubric changed since ${fromLink ? "the link was made" : "you answered"}. ${outdated === 1 ? "It is" : "They are"} marked below.`]);
     }
@@ -165,7 +166,8 @@
     }
     for (const [text, ...actions] of lines) {
       const paragraph = document.createElement("p");
-      paragraph.textContent = text;
+      if (typeof text === "string") paragraph.textContent = text;
+      else paragraph.append(Object.assign(document.createElement("a"), text));
       for (const action of actions.filter(Boolean)) {
         const button = document.createElement("button");
         button.type = "button";
