@@ -152,24 +152,31 @@ def calibration_set(derived: Derived, rubric: Rubric) -> tuple[Exemplar, ...]:
     """The exemplars a skill offers for practising judgement, in the order they are shown.
 
     Those the rubric places on a criterion, unless `calibration: false`; past
-    CALIBRATION_SET, as evenly spread over the levels as the handbook allows, boundary
-    exemplars first. Shown in an order that does not follow the levels, which would give
-    the placements away. Found from where exemplars sit on the rubric (`cells`), not from
-    their bodies, since pages are planned with it."""
+    CALIBRATION_SET, spread over the levels (see `_spread`). Shown in an order that does not
+    follow the levels, which would give the placements away. Found from where exemplars sit
+    on the rubric (`cells`), not from their bodies, since pages are planned with it."""
     placed = {e.source.rel for (skill, _, _), cell in derived.cells.items()
               if skill == rubric.skill for e in cell}
     eligible = [e for e in derived.handbook.exemplars_of(rubric.skill)
                 if e.calibration and e.source.rel in placed]
-    if len(eligible) > CALIBRATION_SET:
-        by_level: dict[str, list[Exemplar]] = defaultdict(list)
-        for exemplar in sorted(eligible, key=lambda e: _BOUNDARY_FIRST[e.band]):
-            by_level[exemplar.level].append(exemplar)
-        queues = [by_level[level.id] for level in derived.handbook.settings.levels]
-        chosen: list[Exemplar] = []
-        while len(chosen) < CALIBRATION_SET:
-            chosen += [queue.pop(0) for queue in queues if queue]
-        eligible = chosen[:CALIBRATION_SET]
-    return tuple(sorted(eligible, key=lambda e: _digest([e.skill, e.slug])))
+    chosen = _spread(eligible, derived.handbook.settings.levels, CALIBRATION_SET)
+    return tuple(sorted(chosen, key=lambda e: _digest([e.skill, e.slug])))
+
+
+def _spread(exemplars: list[Exemplar], levels: tuple[Level, ...], most: int
+            ) -> list[Exemplar]:
+    """At most `most` exemplars, taken from each level in turn, boundary exemplars first
+    within a level: as evenly spread over the levels as the handbook allows."""
+    if len(exemplars) <= most:
+        return exemplars
+    by_level: dict[str, list[Exemplar]] = defaultdict(list)
+    for exemplar in sorted(exemplars, key=lambda e: _BOUNDARY_FIRST[e.band]):
+        by_level[exemplar.level].append(exemplar)
+    queues = [by_level[level.id] for level in levels]
+    chosen: list[Exemplar] = []
+    while len(chosen) < most:
+        chosen += [queue.pop(0) for queue in queues if queue]
+    return chosen[:most]
 
 
 @dataclass(frozen=True)
