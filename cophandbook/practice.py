@@ -192,7 +192,6 @@ class Placement:
 @dataclass(frozen=True)
 class CalibrationItem:
     exemplar: Exemplar
-    level: Level
     work: Markup  # the body without its annotations
     placements: tuple[Placement, ...]
 
@@ -210,7 +209,4 @@ def calibration_item(derived: Derived, exemplar: Exemplar) -> CalibrationItem:
             continue
         notes = tuple(a for a in body.annotations if a.criterion == crit_id)
         placements.append(Placement(criterion, level, _choices(derived, criterion), notes))
-    level = settings.level(exemplar.level)
-    assert level is not None  # validated
-    return CalibrationItem(exemplar, level, Markup(without_annotations(body.html)),
-                           tuple(placements))
+    return CalibrationItem(exemplar, Markup(without_annotations(body.html)), tuple(placements))

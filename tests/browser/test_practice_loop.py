@@ -319,6 +319,9 @@ def test_the_level_from_a_self_assessment_shows_on_rubric_level_pages_and_catalo
     section = page.locator(".catalog-skill[data-skill=prepared-talks] .catalog-level.is-my-level")
     assert section.get_attribute("data-level-id") == "developing"
     assert section.locator(".my-level-tag").inner_text() == "Your level"
+    options = page.eval_on_selector_all("#filter-level option", "os => os.map(o => o.text)")
+    assert "Developing (you: Prepared talks)" in options
+    assert options[1] == "My level in each skill"
     page.select_option("#filter-level", "mine")
     assert "level=mine" in page.url
     shown = page.eval_on_selector_all(".catalog-skill li[data-levels]", """items => items

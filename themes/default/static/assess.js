@@ -137,7 +137,7 @@
         question.fieldset.classList.add("is-stale");
         note(question.fieldset, "note-stale", `This criterion has changed since you answered${since}: check your choice still fits.`, {
           label: "It still fits",
-          run: () => answer && choose(question, answer.level),
+          run: () => choose(question, answer.level),
         });
       }
     }

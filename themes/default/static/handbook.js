@@ -169,6 +169,23 @@ function matches(item, { level, criterion, minutes }) {
   return true;
 }
 
+// The level filter names the member's levels: "Developing (you: Prepared talks)", and
+// offers "My level in each skill" once they have one.
+function markMyLevelsInFilter(select) {
+  const skills = [...document.querySelectorAll(".catalog-skill[data-skill]")].map((section) => ({
+    id: section.dataset.skill,
+    title: section.querySelector("h2").textContent,
+  }));
+  let any = false;
+  for (const option of select.options) {
+    const mine = skills.filter((skill) => option.value && myLevel(skill.id)?.level === option.value);
+    if (!mine.length) continue;
+    any = true;
+    option.text += skills.length > 1 ? ` (you: ${mine.map((skill) => skill.title).join(", ")})` : " (you)";
+  }
+  if (any) select.options.add(new Option("My level in each skill", "mine"), 1);
+}
+
 function setUpCatalogFilters() {
   const form = document.getElementById("catalog-filters");
   if (!form) return;
@@ -177,11 +194,7 @@ function setUpCatalogFilters() {
   const total = new Set(items.map((item) => item.querySelector("a").href)).size;
   const count = form.querySelector(".filter-count");
   const params = new URLSearchParams(location.search);
-  const skills = [...document.querySelectorAll(".catalog-skill[data-skill]")].map((section) => section.dataset.skill);
-  if (skills.some((skill) => myLevel(skill))) {
-    const mine = new Option("My level in each skill", "mine");
-    form.elements.level.options.add(mine, 1);
-  }
+  markMyLevelsInFilter(form.elements.level);
   for (const name of names) {
     const select = form.elements[name];
     const wanted = params.get(name);
