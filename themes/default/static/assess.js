@@ -349,17 +349,6 @@
 
   // -- tools -----------------------------------------------------------------------------
 
-  function download(name, type, text) {
-    const url = URL.createObjectURL(new Blob([text], { type }));
-    const link = element("a");
-    link.href = url;
-    link.download = name;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  }
-
   function exportAnswers() {
     const answers = {};
     for (const [id, answer] of Object.entries(shown.answers)) {
@@ -372,7 +361,7 @@
       skill, skill_title: form.dataset.skillTitle, rubric: shown.rubric,
       saved: shown.saved || new Date().toISOString(), answers,
     };
-    download(`${skill}-self-assessment.json`, "application/json", `${JSON.stringify(file, null, 2)}\n`);
+    handbook.download(`${skill}-self-assessment.json`, "application/json", `${JSON.stringify(file, null, 2)}\n`);
   }
 
   async function importAnswers(input) {

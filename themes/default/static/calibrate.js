@@ -219,16 +219,8 @@
     summary.addEventListener("click", (event) => {
       const action = event.target.closest("button")?.dataset.action;
       if (action === "print") window.print();
-      else if (action === "download") {
-        const url = URL.createObjectURL(new Blob([text()], { type: "text/plain" }));
-        const link = document.createElement("a");
-        link.href = url;
-        link.download = `${skill}-practise-judging.txt`;
-        document.body.append(link);
-        link.click();
-        link.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 1000);
-      } else if (action === "forget") {
+      else if (action === "download") handbook.download(`${skill}-practise-judging.txt`, "text/plain", text());
+      else if (action === "forget") {
         store.set(KEY, null);
         show();
         start.focus();

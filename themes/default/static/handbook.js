@@ -60,6 +60,16 @@ function longDate(date) {
   return `${date.getDate()} ${month} ${date.getFullYear()}`;
 }
 
+// Saves text the page made as a file the member keeps (nothing is sent anywhere).
+function download(name, type, text) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 const levelKey = (skill) => `cophandbook:my-level:${SITE}:${skill}`;
 // Before levels were kept per skill, one level stood for the whole site.
 const SITE_LEVEL_KEY = `cophandbook:my-level:${SITE}`;
@@ -238,7 +248,7 @@ function setUpPrintButton() {
   }
 }
 
-window.cophandbook = { SITE, LEVELS, store, longDate, myLevel, setMyLevel, markLevels };
+window.cophandbook = { SITE, LEVELS, store, longDate, download, myLevel, setMyLevel, markLevels };
 
 setUpMenu();
 setUpPrintButton();
