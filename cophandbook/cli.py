@@ -18,6 +18,7 @@ from cophandbook.check import check
 from cophandbook.coverage_table import coverage_json, coverage_text
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.history import repository_root
+from cophandbook.origin import installed
 from cophandbook.report import (
     FORMATS,
     display_path,
@@ -54,12 +55,22 @@ def _site_argument(command: argparse.ArgumentParser) -> None:
                          help="the handbook folder (default: the current folder)")
 
 
+class _Version(argparse.Action):
+    """`--version`, on one line however long the place it was installed from (argparse's
+    own action wraps it to the terminal's width)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"cophandbook {__version__} (from {installed().where})")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cophandbook",
         description="Publish the handbook of a community of practice as a static site.",
     )
-    parser.add_argument("--version", action="version", version=f"cophandbook {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the version, and where it was installed from")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     build_cmd = commands.add_parser("build", help="build the site into a folder")
@@ -224,7 +235,8 @@ def _new_site(args: argparse.Namespace) -> int:
     if guess and not folder.exists() and "/" not in args.what:
         raise UsageError(f"did you mean 'cophandbook new {guess[0]}'? To start a handbook "
                          f"in a folder named '{args.what}', write ./{args.what}")
-    create_site(folder, args.title or default_title(folder), dt.date.today())
+    origin = installed()
+    create_site(folder, args.title or default_title(folder), dt.date.today(), origin)
     where = display_path(folder)
     print(f"Created a new handbook in {where}. Next:")
     print(f"  cd {where}")
@@ -232,6 +244,11 @@ def _new_site(args: argparse.Namespace) -> int:
     print("  cophandbook check    # every problem, with its file and line")
     print("Put it on GitHub: .github/workflows check pull requests and publish the site with "
           "GitHub Pages. CONTRIBUTING.md explains how to contribute.")
+    if not origin.requirement:
+        print(f"Note: this cophandbook was installed from {origin.where}, which GitHub's "
+              "runners cannot reach. Before the workflows can install it, requirements.txt "
+              "needs a version published on PyPI or a git URL; it says how to write either.",
+              file=sys.stderr)
     return EXIT_OK
 
 
