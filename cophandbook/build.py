@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import gc
@@ -32,6 +33,7 @@ from cophandbook.output import (
     check_output_folder,
     previous_folder,
     read_record,
+    record_path,
     recover,
     restamp,
 )
@@ -221,6 +223,15 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
         return _build(site, out, base_url, progress)
 
 
+def _search_state(record: Record) -> bytes:
+    """What the last search index covers, as its output's record keeps it (nothing when
+    the record's copy cannot be read: every shard is indexed again)."""
+    try:
+        return base64.b64decode(record.search_state, validate=True)
+    except (ValueError, TypeError):
+        return b""
+
+
 def _build(site: Path, out: Path | None, base_url: str | None,
            progress: Progress | None) -> BuildResult:
     problems = Diagnostics()
@@ -229,7 +240,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     dates = last_changed(site / CONTENT_DIR, problems)
     # An output committed to git may come from anyone (a pull request): its marker, and so
     # its pages, are not to be trusted, and it is built again in full.
-    trusted = not tracked([out, previous_folder(out)])
+    trusted = not tracked([out, previous_folder(out), record_path(out)])
     if trusted:
         recover(out)
     else:
@@ -305,10 +316,11 @@ def _build(site: Path, out: Path | None, base_url: str | None,
             # The last index's bundles are reused only from an output this program wrote,
             # and never through a link to somewhere else.
             last = out / SEARCH_DIR
-            index_folder(folder, settings.language, index, overlay=overlay,
-                         pages=record.digests,
-                         previous=last if staging.old.fingerprint and not last.is_symlink()
-                         else None)
+            indexed = index_folder(
+                folder, settings.language, index, overlay=overlay, pages=record.digests,
+                previous=last if staging.old.fingerprint and not last.is_symlink() else None,
+                previous_state=_search_state(staging.old))
+            record.search_state = base64.b64encode(indexed.state).decode()
 
         copied = staging.publish(prepared.plan.static, record,
                                  add_search if settings.search else None)

@@ -3,9 +3,10 @@
 A first build writes everything to a staging folder beside the output and swaps it in. A
 rebuild over an output this version wrote stages only the pages that changed, and the new
 search index (read from the output's pages and the staged ones), then updates the output in
-place: every problem a build can report is found before that, and while the update runs the
-marker says the output is incomplete, so an update cut short is redone in full by the next
-build.
+place: every problem a build can report is found before that, and while the update or the
+swap runs the record beside the output says the output is incomplete, so one cut short is
+redone in full by the next build. The output holds the site's files only, so that what is
+published of it is the site.
 
 Each build stages into a folder of its own: the workers of a build killed while rendering
 can outlive it for a moment, and must not write into the next build's staging folder.
@@ -30,7 +31,11 @@ from cophandbook.urls import SEARCH_DIR
 if TYPE_CHECKING:
     from cophandbook.routes import StaticFile
 
-MARKER = ".cophandbook-output"
+# What a build knows of the output it wrote (its Record) is kept beside the output, never in
+# it: the output is what gets published, and should hold the site's files only.
+RECORD_SUFFIX = ".cophandbook.json"
+# Where versions before that kept it: inside the output. Such a folder is still known as ours.
+LEGACY_MARKER = ".cophandbook-output"
 # Writes the search index (its third argument) of the pages in a folder (the first), where
 # the files of a second folder, if any, take the place of the first's.
 Indexer = Callable[[Path, Path | None, Path], None]
@@ -42,8 +47,10 @@ class OutputError(Exception):
 
 @dataclass
 class Record:
-    """What a build left in its output folder's marker: the fingerprint of its inputs, a
-    digest of every page it wrote, its counts and the problems it reported."""
+    """What a build left beside its output folder (see `record_path`): the fingerprint of its
+    inputs, a digest of every page it wrote, its counts and the problems it reported. A
+    record with no fingerprint says the output is incomplete: an update of it was cut short,
+    and the next build writes it again in full."""
 
     fingerprint: str = ""
     digests: dict[str, str] = field(default_factory=dict)
@@ -58,11 +65,18 @@ class Record:
     inputs: dict[str, list[object]] = field(default_factory=dict)
     static: list[str] = field(default_factory=list)  # the static files' output paths
     search_index: bool = False  # whether the output holds a search index in SEARCH_DIR
+    search_state: str = ""  # what that index covers, for the next rebuild (see search.py)
+
+
+def record_path(out: Path) -> Path:
+    """`_site` → `._site.cophandbook.json`, beside it."""
+    out = out.resolve()
+    return out.with_name(f".{out.name}{RECORD_SUFFIX}")
 
 
 def read_record(out: Path) -> Record | None:
     try:
-        data = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        data = json.loads(record_path(out).read_text(encoding="utf-8"))
         return Record(**{key: data[key] for key in Record.__dataclass_fields__})
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no output yet, or one from an older version: nothing to reuse
@@ -79,7 +93,7 @@ def recover(out: Path) -> None:
     swap, so the last good site is neither lost nor rebuilt in full."""
     previous = previous_folder(out)
     with contextlib.suppress(OSError):
-        if not os.path.lexists(out) and (previous / MARKER).is_file():
+        if not os.path.lexists(out) and previous.is_dir() and not previous.is_symlink():
             os.replace(previous, out.resolve())
 
 
@@ -88,7 +102,7 @@ def restamp(out: Path, record: Record, stamps: dict[str, list[object]],
     """Keep fresher input stamps in the marker of an output that is otherwise unchanged, so
     files that were too new to trust last time need not be read again next time."""
     record.stamps, record.stamped_ns = stamps, stamped_ns
-    _write_marker(out, record)
+    _write_record(out, record)
 
 
 def _digest(data: bytes) -> str:
@@ -111,7 +125,8 @@ def check_output_folder(site: Path, out: Path) -> None:
             raise OutputError(f"the output folder {out} overlaps {inner}/")
     if out.exists() and not out.is_dir():
         raise OutputError(f"the output path {out} is a file")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    ours = record_path(out).is_file() or (out / LEGACY_MARKER).exists()
+    if out.is_dir() and any(out.iterdir()) and not ours:
         raise OutputError(
             f"{out} is not empty and was not written by cophandbook; "
             "refusing to replace it (choose an empty folder or remove it first)"
@@ -201,7 +216,7 @@ class Staging:
 
     def _update_in_place(self, static: tuple[StaticFile, ...], record: Record,
                          index: Path | None) -> int:
-        _write_marker(self.out, Record())  # incomplete until the last line
+        _write_record(self.out, Record())  # incomplete until the last line
         before = set(self.old.digests) | set(self.old.static)
         for rel in sorted(before - set(record.digests) - set(record.static)):
             gone = _inside(self.out, rel)
@@ -233,7 +248,7 @@ class Staging:
             if index is not None:
                 os.replace(index, current)
         shutil.rmtree(self.root)
-        _write_marker(self.out, record)
+        _write_record(self.out, record)
         return copied
 
     def publish(self, static: tuple[StaticFile, ...], record: Record,
@@ -259,7 +274,7 @@ class Staging:
                 shutil.copy2(item.path, target)  # its time too: see _same_stamp
             if index is not None:
                 index(self.root, None, self.root / SEARCH_DIR)
-            _write_marker(self.root, record)
+            _write_record(self.out, Record())  # incomplete until the swap is done
         except BaseException:
             self.discard()
             raise
@@ -269,6 +284,7 @@ class Staging:
         os.replace(self.root, self.out)
         if self.previous.exists():
             shutil.rmtree(self.previous)
+        _write_record(self.out, record)
         return len(static)
 
     def discard(self) -> None:
@@ -301,10 +317,11 @@ def _staging_folders(out: Path) -> list[Path]:
         return []
 
 
-def _write_marker(folder: Path, record: Record) -> None:
-    partial = folder / f"{MARKER}.partial"
+def _write_record(out: Path, record: Record) -> None:
+    path = record_path(out)
+    partial = path.with_name(f"{path.name}.partial")
     partial.write_text(json.dumps(record.__dict__, sort_keys=True), encoding="utf-8")
-    os.replace(partial, folder / MARKER)
+    os.replace(partial, path)
 
 
 def _same_size(path: Path, size: int) -> bool:

@@ -49,8 +49,7 @@ SHARD_PAGES = 1000  # pages a shard gathers before the next begins (see the modu
 _SERVICES = 2  # Pagefind processes indexing shards side by side
 _GONE = "Pagefind's process ended before it finished"
 MANIFEST = "bundles.json"  # which bundles the search page merges, the first one loaded first
-STATE = ".cophandbook-shards.json.gz"  # what each bundle covers, for the next rebuild
-_FORMAT = 1  # of STATE, and of how words are read from pages: a change indexes all again
+_FORMAT = 1  # of an index's state, and of how words are read from pages: a change indexes all
 # The filter that marks the vocabulary record, which the search page excludes.
 VOCABULARY_FILTER = ("cophandbook", "vocabulary")
 VOCABULARY_URL = "/pagefind-vocabulary/"
@@ -108,21 +107,31 @@ class Shard:
         return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Indexed:
+    pages: int  # pages indexed
+    # What each bundle covers (gzipped JSON), for the next rebuild: the caller keeps it
+    # outside the index folder, which is published, and gives it back with that index.
+    state: bytes
+
+
 def index_folder(folder: Path, language: str, output: Path | None = None, *,
-                 previous: Path | None = None, pages: Mapping[str, object] | None = None,
-                 overlay: Path | None = None) -> int:
-    """Index the HTML pages under `folder` into `output` (default `folder/pagefind/`); the
-    number of pages indexed. `previous` is an index this function wrote before, whose
-    bundles are linked rather than written again where their shard has not changed;
-    `pages` maps each HTML page's output path to its digest (default: read the files);
-    a page in `overlay` (a rebuild's staged pages) takes the place of the one in `folder`."""
+                 previous: Path | None = None, previous_state: bytes = b"",
+                 pages: Mapping[str, object] | None = None,
+                 overlay: Path | None = None) -> Indexed:
+    """Index the HTML pages under `folder` into `output` (default `folder/pagefind/`).
+    `previous` is an index this function wrote before, and `previous_state` the state it
+    returned then: bundles are linked from it rather than written again where their shard
+    has not changed. `pages` maps each HTML page's output path to its digest (default:
+    read the files); a page in `overlay` (a rebuild's staged pages) takes the place of the
+    one in `folder`."""
     output = output or folder / SEARCH_DIR
     parts: dict[str, dict[str, str]] = {}
     for rel, digest in (_digests(folder) if pages is None else pages).items():
         if rel.endswith(".html"):
             parts.setdefault(part_of(rel), {})[rel] = str(digest)
     shards = [Shard(name, shard) for name, shard in gather(parts, SHARD_PAGES).items()]
-    last = _read_state(previous, language) if previous is not None else _State()
+    last = _read_state(previous_state, language) if previous is not None else _State()
     changed = set()
     for shard in shards:
         kept = last.shards.get(shard.name)
@@ -148,8 +157,7 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
     manifest = {"bundles": [f"{shard.name}/" for shard in bundles],
                 "exclude": {VOCABULARY_FILTER[0]: VOCABULARY_FILTER[1]}}
     (output / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    (output / STATE).write_bytes(state.encode())
-    return sum(len(shard.searchable) for shard in bundles)
+    return Indexed(sum(len(shard.searchable) for shard in bundles), state.encode())
 
 
 def _write_bundles(folder: Path, overlay: Path | None, output: Path, language: str,
@@ -188,7 +196,7 @@ class _Covered:
 
 @dataclass
 class _State:
-    """What an index covers, kept beside its bundles for the next rebuild."""
+    """What an index covers, kept by the caller for the next rebuild."""
 
     language: str = ""
     vocabulary: str = ""
@@ -202,11 +210,11 @@ class _State:
         return gzip.compress(json.dumps(data).encode(), mtime=0)
 
 
-def _read_state(previous: Path, language: str) -> _State:
-    """What the index at `previous` covers; nothing if it is not one this version of
-    Pagefind wrote for this language, or not one this module wrote."""
+def _read_state(encoded: bytes, language: str) -> _State:
+    """What an index covers, from the state `index_folder` returned; nothing if it is not
+    one this version of Pagefind wrote for this language, or not one this module wrote."""
     try:
-        data = json.loads(gzip.decompress((previous / STATE).read_bytes()))
+        data = json.loads(gzip.decompress(encoded))
         if (data["format"], data["language"], data["pagefind"]) != \
                 (_FORMAT, language, _pagefind_version()):
             return _State()

@@ -28,7 +28,7 @@ import cophandbook.build
 from cophandbook import history
 from cophandbook.build import build
 from cophandbook.check import check
-from cophandbook.output import MARKER
+from cophandbook.output import record_path
 from tests.conftest import EXAMPLE_SITE, EXEMPLAR, SETTINGS, git, write_files
 from tests.test_rebuild import assert_same_as_a_clean_build, digests
 
@@ -43,8 +43,10 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
 
 
 def hidden_siblings(folder: Path) -> list[str]:
-    """Staging and other working folders a build keeps beside its output."""
-    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith("."))
+    """Staging and other working folders a build leaves beside its output (but the record
+    of the output, which stays beside it)."""
+    return sorted(p.name for p in folder.parent.iterdir()
+                  if p.name.startswith(".") and p.name != record_path(folder).name)
 
 
 FAILURES = {
@@ -62,13 +64,14 @@ def test_a_failed_build_leaves_the_previous_output_byte_identical(make_site, fai
     assert build(site).written
     out = site / "_site"
     before, beside = snapshot(out), hidden_siblings(out)
-    assert MARKER in before and ("pagefind/bundles.json" in before) is search
+    record = record_path(out).read_bytes()
+    assert ("pagefind/bundles.json" in before) is search
     # A change that would alter pages, so the failed build had something to write.
     write_files(site, {"content/guides/safety.md": "---\ntitle: Safe\n---\nChanged.\n",
                        **failure})
     result = build(site)
     assert not result.written and result.problems.has_errors
-    assert snapshot(out) == before
+    assert snapshot(out) == before and record_path(out).read_bytes() == record
     assert hidden_siblings(out) == beside == []
 
 
@@ -151,10 +154,10 @@ def staged(out: Path, files: int) -> Callable[[], bool]:
 
 
 def updating(out: Path) -> Callable[[], bool]:
-    """Once the output is being updated in place: its marker says it is incomplete."""
+    """Once the output is being updated in place: its record says it is incomplete."""
     def moment() -> bool:
         try:
-            return json.loads((out / MARKER).read_text(encoding="utf-8"))["fingerprint"] == ""
+            return json.loads(record_path(out).read_text(encoding="utf-8"))["fingerprint"] == ""
         except (OSError, ValueError, KeyError):
             return False
     return moment
@@ -172,15 +175,15 @@ def shows(path: Path, digest: str) -> Callable[[], bool]:
 
 def assert_intact(out: Path, *clean: dict[str, str]) -> None:
     """Every file at a final path in `out` is whole: byte-identical to the same file of one
-    of the `clean` builds. The marker is whole JSON; a static file's `.partial` copy cut
-    short may be left, but never under a name served as a page."""
+    of the `clean` builds. The record beside it is whole JSON; a static file's `.partial`
+    copy cut short may be left, but never under a name served as a page."""
+    if record_path(out).exists():
+        json.loads(record_path(out).read_text(encoding="utf-8"))
     if not out.exists():
         return
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         rel = path.relative_to(out).as_posix()
-        if rel == MARKER:
-            json.loads(path.read_text(encoding="utf-8"))
-        elif path.name.startswith(".") and path.name.endswith(".partial"):
+        if path.name.startswith(".") and path.name.endswith(".partial"):
             assert not path.name.endswith((".html", ".xml")), rel
         else:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -315,8 +318,8 @@ def test_two_clean_builds_of_the_example_site_are_byte_identical(tmp_path):
         outputs.append(tmp_path / f"out-{name}")
     one, two = (snapshot(out) for out in outputs)
     assert len(one) > 50
-    markers = [json.loads(str(tree.pop(MARKER), "utf-8")) for tree in (one, two)]
-    assert one == two
+    assert one == two  # nothing of a build's own, such as when it ran, is in the output
+    markers = [json.loads(record_path(out).read_text(encoding="utf-8")) for out in outputs]
     for marker in markers:  # when each build looked at its inputs, and the cache's keys
         del marker["stamped_ns"], marker["stamps"], marker["inputs"]
     assert markers[0] == markers[1]

@@ -1,6 +1,12 @@
 import pytest
 
-from cophandbook.output import MARKER, OutputError, check_output_folder, publish
+from cophandbook.output import (
+    LEGACY_MARKER,
+    OutputError,
+    check_output_folder,
+    publish,
+    record_path,
+)
 from cophandbook.routes import StaticFile
 
 
@@ -10,8 +16,10 @@ def test_publish_swaps_in_a_complete_folder(tmp_path):
     publish({"a/index.html": b"two"}, (), out)
     assert (out / "a/index.html").read_bytes() == b"two"
     assert not (out / "old.html").exists()
-    assert (out / MARKER).exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # What the build knows of it is beside it, not in what gets published.
+    assert record_path(out).is_file() and not (out / LEGACY_MARKER).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cophandbook.json", "out"]
+    assert sorted(p.name for p in out.iterdir()) == ["a"]
 
 
 def test_publish_refuses_paths_outside_the_output(tmp_path):

@@ -17,7 +17,6 @@ import cophandbook
 import cophandbook.build
 import cophandbook.fingerprint
 from cophandbook.build import build
-from cophandbook.output import MARKER
 from cophandbook.theme import default_theme
 from tests.conftest import EXEMPLAR, EXERCISE, NOVICE_EXEMPLAR, RUBRIC, SETTINGS, write_files
 
@@ -26,7 +25,7 @@ EXEMPLAR_FILE = "content/skills/toasts/exemplars/wedding-toast.md"
 
 def digests(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MARKER}
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def assert_same_as_a_clean_build(site: Path, tmp_path: Path) -> None:
@@ -37,7 +36,7 @@ def assert_same_as_a_clean_build(site: Path, tmp_path: Path) -> None:
 
 def inodes(folder: Path) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_ino
-            for p in folder.rglob("*") if p.is_file() and p.name != MARKER}
+            for p in folder.rglob("*") if p.is_file()}
 
 
 def test_a_build_with_nothing_changed_does_nothing(make_site):

@@ -1,5 +1,6 @@
 """The preview's builds: incremental, yet always the same bytes as a clean build."""
 
+import base64
 import gc
 import gzip
 import hashlib
@@ -13,8 +14,7 @@ import pytest
 
 from cophandbook import search
 from cophandbook.build import build
-from cophandbook.output import MARKER
-from cophandbook.search import STATE
+from cophandbook.output import record_path
 from cophandbook.serve.builder import FOLDERS, PreviewBuilder
 from tests.conftest import EXEMPLAR, RUBRIC, SETTINGS, write_files
 
@@ -23,7 +23,7 @@ EXEMPLAR_FILE = "content/skills/toasts/exemplars/wedding-toast.md"
 
 def digests(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MARKER}
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def same_as_clean_build(site: Path, served: Path, tmp_path: Path) -> None:
@@ -257,9 +257,16 @@ def test_no_full_garbage_collection_runs_during_a_build(preview, monkeypatch):
     assert gc.get_threshold() == before
 
 
-def covered(root: Path) -> dict:
-    """What the search index in a build folder covers: each shard's pages and words."""
-    return json.loads(gzip.decompress((root / "pagefind" / STATE).read_bytes()))
+def covered(builder: PreviewBuilder, root: Path) -> dict:
+    """What the search index in a preview's build folder covers: each shard's pages and
+    words."""
+    return json.loads(gzip.decompress(builder._search_state[root]))
+
+
+def built_covers(out: Path) -> dict:
+    """The same for a build's output, as the record beside it keeps it."""
+    record = json.loads(record_path(out).read_text(encoding="utf-8"))
+    return json.loads(gzip.decompress(base64.b64decode(record["search_state"])))
 
 
 def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_site, tmp_path,
@@ -272,7 +279,7 @@ def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_si
     first = builder.build()
     assert first.root is not None and not (first.root / "pagefind").exists()
     assert builder.refresh_search(first)  # indexed once the build is served
-    index = covered(first.root)
+    index = covered(builder, first.root)
     assert set(index["shards"]) == {"site", "sessions-2026", "skills-toasts"}
     assert not builder.refresh_search(first)  # nothing changed: not indexed again
 
@@ -280,14 +287,14 @@ def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_si
     second = builder.build()
     assert second.root is not None
     # The new build answers searches with the previous index until the new one is ready.
-    assert covered(second.root) == index
+    assert covered(builder, second.root) == index
     assert builder.refresh_search(second)
-    assert covered(second.root) != index
+    assert covered(builder, second.root) != index
     # It covers what a clean build's index covers. (Pagefind orders some of its files
     # differently from one run to the next, so the files themselves are not compared.)
     clean = tmp_path / "clean"
     assert build(site, clean).written
-    assert covered(second.root) == covered(clean)
+    assert covered(builder, second.root) == built_covers(clean)
     assert not list(second.root.glob(".pagefind*"))
 
     # An edit in words the site has: only the skill's shard is indexed again.
@@ -299,7 +306,7 @@ def test_the_search_index_follows_the_pages_without_holding_up_the_build(make_si
     assert after["site"] == before["site"] and after["sessions-2026"] == before["sessions-2026"]
     assert not set(after["skills-toasts"].values()) & set(before["skills-toasts"].values())
     assert build(site, clean).written
-    assert covered(third.root) == covered(clean)
+    assert covered(builder, third.root) == built_covers(clean)
 
     # Once its folder is taken for a newer build, an outcome is not indexed any more.
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA later line.\n"})

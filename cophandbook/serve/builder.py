@@ -103,6 +103,8 @@ class PreviewBuilder:
         # Builds and re-indexing run on different threads; this lock keeps them apart only
         # for the moments they touch the index folders or a folder's build number.
         self._index_of: dict[Path, bytes] = {}
+        # And what that index's bundles cover, for re-indexing only the shards that changed.
+        self._search_state: dict[Path, bytes] = {}
         self._search_lock = threading.Lock()
         self.base_path = "/"
         self.search_language: str | None = None  # None when the site has no search
@@ -262,6 +264,7 @@ class PreviewBuilder:
                     shutil.copytree(served.path / SEARCH_DIR, folder.path / SEARCH_DIR,
                                     copy_function=link_or_copy)
                 self._index_of[folder.path] = self._index_of.get(served.path, b"")
+                self._search_state[folder.path] = self._search_state.get(served.path, b"")
             folder.number = self._count
         self._served = folder
         return folder, changed
@@ -334,12 +337,14 @@ class PreviewBuilder:
             pages = {rel: digest.hex() for folder in self._pair if folder.path == root
                      for rel, digest in folder.digests.items()
                      if rel.endswith(".html") and isinstance(digest, bytes)}
+            last_state = self._search_state.get(root, b"")
         fresh, stale = root / f".{SEARCH_DIR}.new", root / f".{SEARCH_DIR}.old"
         try:
             # The folder holds the last index (see _write_idle): its unchanged shards are
             # linked rather than indexed again.
-            index_folder(root, self.search_language, fresh, previous=root / SEARCH_DIR,
-                         pages=pages)
+            indexed = index_folder(root, self.search_language, fresh,
+                                   previous=root / SEARCH_DIR, pages=pages,
+                                   previous_state=last_state)
             with self._search_lock:
                 if not self._holds(outcome):  # rewritten while Pagefind read it
                     return False
@@ -347,6 +352,7 @@ class PreviewBuilder:
                     os.replace(root / SEARCH_DIR, stale)
                 os.replace(fresh, root / SEARCH_DIR)
                 self._index_of[root] = outcome.page_digest
+                self._search_state[root] = indexed.state
         except (OSError, SearchError):
             with self._search_lock:
                 if self._holds(outcome):
