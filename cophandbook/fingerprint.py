@@ -126,6 +126,7 @@ def fingerprint(site: Path, theme: Path, base_url: str | None, dates: dict[str, 
             digester.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode(),
                             framed=False)
             digester.name(rel)
-    digester.update(repr(sorted(dates.items())).encode())
+    # Not in the frame: pages read dates as inputs of their own (see render.last_updated).
+    digester.update(repr(sorted(dates.items())).encode(), framed=False)
     return Fingerprint(digester.digest.hexdigest(), digester.frame.hexdigest(),
                        digester.stamps)

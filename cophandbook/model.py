@@ -106,7 +106,10 @@ class Source:
     rel: str  # POSIX path relative to content/, e.g. "skills/x/exemplars/y.md"
     text: BodyText = field(repr=False)  # read through Derived.body (see reuse.py), not repr
     body_line: int
-    updated: dt.date | None = None  # when the file last changed, from git
+    # When the file last changed, from git. Not in the repr, which every page depends on
+    # (see reuse.py): a page that shows it notes it as an input (render.last_updated), so a
+    # new commit date renders again only the pages that show that date.
+    updated: dt.date | None = field(default=None, repr=False)
 
     @property
     def body(self) -> str:

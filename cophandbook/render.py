@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,9 +13,10 @@ from jinja2 import Environment, TemplateError, TemplateSyntaxError
 from markupsafe import Markup
 
 from cophandbook import __version__
-from cophandbook.derive import Derived
+from cophandbook.derive import Derived, all_items
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location, Severity
 from cophandbook.markdown import render_inline
+from cophandbook.model import Source
 from cophandbook.parallel import MIN_ITEMS, map_chunks
 from cophandbook.reuse import Reuse, page_digest
 from cophandbook.routes import Later, Plan, Route
@@ -28,6 +30,20 @@ def edit_url(derived: Derived, route: Route) -> str:
     folder = f"{settings.repo_path}/" if settings.repo_path else ""
     return (f"{settings.repo_url}/edit/{settings.edit_branch}/"
             f"{folder}content/{route.source.rel}")
+
+
+# A page's input that is a source's last-changed date, beside the bodies it reads.
+DATE_INPUT = "date:"
+
+
+def last_updated(derived: Derived, source: Source | None) -> dt.date | None:
+    """When `source`'s file last changed (from git), noted as an input of the page being
+    rendered: the model's repr, which every page depends on, leaves dates out."""
+    if source is None:
+        return None
+    if derived.bodies.reads is not None:
+        derived.bodies.reads.add(DATE_INPUT + source.rel)
+    return source.updated
 
 
 def _template_location(exc: Exception, env: Environment) -> Location | None:
@@ -62,7 +78,9 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
         "inline_markdown": lambda text: Markup(render_inline(text, handbook.settings.allow_html)),
         "version": __version__,
         "routes": plan.routes,
+        "last_updated": lambda source: last_updated(derived, source),
     }
+
     def render_one(route: Route) -> tuple[str, bytes | Diagnostic]:
         output = Urls.output_file(route.site_path)
         try:
@@ -71,7 +89,7 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
             context = {**shared, **views, "page_path": route.site_path,
                        "title": route.title, "source": route.source,
                        "edit_url": edit_url(derived, route),
-                       "updated": route.source.updated if route.source else None}
+                       "updated": last_updated(derived, route.source)}
             html = env.get_template(route.template).render(context)
         # A template is code a handbook may bring: whatever it raises is its error.
         except (TemplateError, LookupError, TypeError, ValueError, AttributeError,
@@ -89,7 +107,10 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
         for name in {route.template for route in plan.routes} | {"base.html", "macros.html"}:
             with contextlib.suppress(TemplateError):
                 env.get_template(name)
-    bodies, keys = derived.bodies, derived.body_keys
+    bodies = derived.bodies
+    # What a page's inputs are looked up in: the bodies' keys, and the sources' dates.
+    keys = {**derived.body_keys, **{DATE_INPUT + item.source.rel: str(item.source.updated)
+                                   for item in all_items(handbook)}}
 
     def render_chunk(chunk: Sequence[Route]) -> list[tuple[str, object, list[object] | None]]:
         results: list[tuple[str, object, list[object] | None]] = []

@@ -47,6 +47,30 @@ def test_each_page_shows_the_last_commit_that_touched_its_file(repo):
     assert "/guides/safety/</loc><lastmod>2026-03-09</lastmod>" in sitemap
 
 
+def test_a_new_date_renders_again_only_the_pages_that_show_it(repo, tmp_path, monkeypatch):
+    """A commit on a later day changes one file's date: its page and the sitemap show it,
+    and no other page is rendered again; the output is what a clean build writes."""
+    import jinja2
+    site = repo / "handbook"
+    assert build(site).written
+    rendered: list[str] = []
+    original = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *a, **kw: rendered.append(
+        a[0]["page_path"]) or original(self, *a, **kw))
+    guide = site / GUIDE
+    guide.write_text(guide.read_text() + "\nAnd tell the facilitator.\n")
+    git(repo, "commit", "-qam", "third", date="2026-04-20T09:00:00")
+    again = build(site)
+    assert again.written and last_updated(site / "_site", "guides/safety/") == "2026-04-20"
+    assert sorted(rendered) == ["guides/safety/", "sitemap.xml"]
+    clean = tmp_path / "clean"
+    assert build(site, clean).written
+    pages = {p.relative_to(clean).as_posix(): p.read_bytes() for p in clean.rglob("*")
+             if p.is_file()}
+    assert pages == {p.relative_to(site / "_site").as_posix(): p.read_bytes()
+                     for p in (site / "_site").rglob("*") if p.is_file()}
+
+
 def test_one_git_log_for_the_whole_site(repo, monkeypatch):
     calls = []
     real_run = subprocess.run
