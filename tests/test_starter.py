@@ -16,12 +16,13 @@ from cophandbook import __version__
 from cophandbook.build import build
 from cophandbook.check import check
 from cophandbook.cli import main
-from tests.conftest import ROOT, page
+from tests.conftest import ROOT, git, page
 
 PAGES_URL = "https://org.github.io/circle"
 # The actions the workflows use, at the major versions they were written for.
 KNOWN_ACTIONS = {"actions/checkout@v4", "actions/setup-python@v5", "actions/configure-pages@v5",
-                 "actions/upload-pages-artifact@v3", "actions/deploy-pages@v4"}
+                 "actions/upload-pages-artifact@v3", "actions/deploy-pages@v4",
+                 "actions/cache/restore@v4", "actions/cache/save@v4"}
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +102,19 @@ def test_a_kind_mistyped_as_a_site_is_caught(tmp_path, capsys, monkeypatch):
 
 
 def test_gitignore_covers_what_cophandbook_writes(starter, tmp_path):
-    patterns = [p for p in (starter / ".gitignore").read_text().splitlines()
-                if p and not p.startswith("#")]
-    assert {"_site/", "._site.*/", ".cophandbook-cache/"} <= set(patterns)
+    site = tmp_path / "site"
+    shutil.copytree(starter, site)
+    git(site, "init", "-q")
+    git(site, "add", ".")
+    git(site, "commit", "-q", "-m", "start")
+    assert build(site).written
+    staging = site / "._site.1234abcd.staging"  # as a build cut short leaves it
+    staging.mkdir()
+    (staging / "index.html").write_text("half")
+    status = subprocess.run(["git", "-C", str(site), "status", "--porcelain", "--ignored"],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    assert sorted(status) == ["!! ._site.1234abcd.staging/", "!! ._site.cophandbook.json",
+                              "!! _site/"]
 
 
 def test_requirements_pin_this_package(starter):
