@@ -238,7 +238,7 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     result = BuildResult(problems)
     out = out if out is not None else site / DEFAULT_OUTPUT
     dates = last_changed(site / CONTENT_DIR, problems)
-    # An output committed to git may come from anyone (a pull request): its marker, and so
+    # An output committed to git may come from anyone (a pull request): its record, and so
     # its pages, are not to be trusted, and it is built again in full.
     trusted = not tracked([out, previous_folder(out), record_path(out)])
     if trusted:

@@ -69,9 +69,10 @@ class Record:
 
 
 def record_path(out: Path) -> Path:
-    """`_site` → `._site.cophandbook.json`, beside it."""
+    """`_site` → `._site.cophandbook.json`, beside it. (A file system's root has nothing
+    beside it; `check_output_folder` refuses it as an output.)"""
     out = out.resolve()
-    return out.with_name(f".{out.name}{RECORD_SUFFIX}")
+    return out.parent / f".{out.name or 'root'}{RECORD_SUFFIX}"
 
 
 def read_record(out: Path) -> Record | None:
@@ -85,7 +86,7 @@ def read_record(out: Path) -> Record | None:
 def previous_folder(out: Path) -> Path:
     """Where `publish()` moves the old output aside for the instant of the swap."""
     out = out.resolve()
-    return out.with_name(f".{out.name}.previous")
+    return out.parent / f".{out.name or 'root'}.previous"
 
 
 def recover(out: Path) -> None:
@@ -99,7 +100,7 @@ def recover(out: Path) -> None:
 
 def restamp(out: Path, record: Record, stamps: dict[str, list[object]],
             stamped_ns: int) -> None:
-    """Keep fresher input stamps in the marker of an output that is otherwise unchanged, so
+    """Keep fresher input stamps in the record of an output that is otherwise unchanged, so
     files that were too new to trust last time need not be read again next time."""
     record.stamps, record.stamped_ns = stamps, stamped_ns
     _write_record(out, record)
@@ -117,6 +118,8 @@ class Published:
 
 def check_output_folder(site: Path, out: Path) -> None:
     site, out = site.resolve(), out.resolve()
+    if not out.name:
+        raise OutputError(f"the output folder cannot be {out}, a file system's root")
     if out == site or out in site.parents:
         raise OutputError(f"the output folder {out} would replace the handbook itself")
     for inner in ("content", "static", "templates"):

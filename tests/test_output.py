@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from cophandbook.output import (
@@ -41,6 +43,19 @@ def test_check_output_folder(tmp_path):
     site = tmp_path / "site"
     (site / "content").mkdir(parents=True)
     check_output_folder(site, site / "_site")
-    for bad in (site, tmp_path, site / "content", site / "content" / "x"):
+    for bad in (site, tmp_path, site / "content", site / "content" / "x", Path("/")):
         with pytest.raises(OutputError):
             check_output_folder(site, bad)
+
+
+def test_a_folder_with_the_record_of_an_earlier_version_inside_is_known_as_ours(tmp_path):
+    site, out = tmp_path / "site", tmp_path / "out"
+    (site / "content").mkdir(parents=True)
+    out.mkdir()
+    (out / "index.html").write_text("old")
+    with pytest.raises(OutputError):
+        check_output_folder(site, out)
+    (out / LEGACY_MARKER).write_text("{}")
+    check_output_folder(site, out)
+    publish({"index.html": b"new"}, (), out)
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]  # the old marker is gone
