@@ -31,6 +31,15 @@ def workflow_step(handbook: Path, name: str) -> dict:
     return next(step for step in steps if step.get("name") == name)
 
 
+def copy(source: Path, target: Path) -> None:
+    """A file or a folder, as actions/cache keeps it (nothing when there is none)."""
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=True)
+    elif source.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
 class Runner:
     """A CI runner: a workspace at a fixed path, a home folder, and the actions/cache store
     the workflow's cache steps save to and restore from."""
@@ -53,24 +62,17 @@ class Runner:
         return [Path(p.replace("~", str(self.home), 1)) if p.startswith("~")
                 else self.workspace / p for p in written]
 
+    def kept(self, path: Path) -> Path:
+        return self.store / hashlib.sha256(str(path).encode()).hexdigest()
+
     def save(self) -> None:
         shutil.rmtree(self.store, ignore_errors=True)
         for path in self.paths("Keep this build for the next deploy"):
-            kept = self.store / hashlib.sha256(str(path).encode()).hexdigest()
-            if path.is_dir():
-                shutil.copytree(path, kept, symlinks=True)
-            elif path.is_file():
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, kept)
+            copy(path, self.kept(path))
 
     def restore(self) -> None:
         for path in self.paths("Restore the last build"):
-            kept = self.store / hashlib.sha256(str(path).encode()).hexdigest()
-            if kept.is_dir():
-                shutil.copytree(kept, path, symlinks=True)
-            elif kept.is_file():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(kept, path)
+            copy(self.kept(path), path)
 
     def build(self) -> str:
         command = workflow_step(self.workspace, "Build")["run"].replace(
