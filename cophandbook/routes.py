@@ -156,9 +156,12 @@ def _calibration_routes(add: Callable[..., None], derived: Derived, skill: Skill
 
 
 # Files a browser runs when opened from the site: static/ is published as it is, so one of
-# these from a pull request could run script as the handbook (docs/security.md).
-ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".xht", ".svg", ".svgz", ".js", ".mjs", ".xml",
-                   ".xsl", ".swf")
+# these from a pull request could run script as the handbook (docs/security.md). Common hosts
+# (nginx, Apache, mime-db) serve them as HTML, as script, or as an XML type, which a browser
+# shows as a document where script in the XHTML namespace runs: feeds and RDF included.
+# MHTML is not here: Chromium renders it with script off, and other browsers download it.
+ACTIVE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".xhtm", ".xht", ".svg", ".svgz",
+                   ".js", ".mjs", ".xml", ".xsl", ".xslt", ".rss", ".atom", ".rdf", ".swf")
 
 
 def _static_files(folder: Path, prefix: str, site: Path,

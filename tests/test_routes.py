@@ -31,3 +31,17 @@ def test_intro_pages_feed_generated_pages_instead_of_their_own(make_site):
     guides = [r for r in routes.routes if r.site_path == "guides/"]
     assert len(guides) == 1 and guides[0].template == "guides.html"
     assert guides[0].title == "Our guides"
+
+
+def test_every_static_file_a_browser_renders_as_a_page_or_runs_is_warned_about(make_site):
+    # Served by common hosts as HTML (.shtml), as an XML document, in which script in the
+    # XHTML namespace runs (.xhtm, .xslt, feeds, RDF), or as script.
+    active = ["page.shtml", "page.SHTML", "page.xhtm", "style.xslt", "news.rss", "news.atom",
+              "data.rdf", "page.html", "drawing.svg", "run.js", "data.xml", "style.xsl"]
+    # Shown as text, offered as a download, or (MHTML) rendered by Chromium with script off.
+    inert = ["photo.png", "notes.pdf", "saved.mht", "saved.mhtml", "notes.txt", "data.json",
+             "table.csv", "talk.mp3", "settings.yml"]
+    site = make_site({f"static/files/{name}": "x" for name in active + inert})
+    _, problems = routes_of(site)
+    flagged = sorted(d.location.path.name for d in problems if d.code == "active-static-file")
+    assert flagged == sorted(active)
