@@ -5,6 +5,7 @@ tests/browser/test_members.py)."""
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import unquote
 
 from tests.conftest import page
 
@@ -76,3 +77,32 @@ def test_skill_pages_offer_my_level_over_rungs_that_name_their_level(example_out
     rungs = [r["data-level-id"] for r in ladder.select(".rung")]
     assert options == ["", *rungs] and len(rungs) == 4
     assert chooser["data-level-href"] == "/skills/impromptu-speaking/levels/__level__/"
+
+
+def test_scoped_ids_of_two_exemplars_never_meet_and_in_page_links_follow_them(built):
+    # Exemplar "a" and exemplar "a-b": scoped by "slug-" alone, "B intro" in the first and
+    # "Intro" in the second both became e-a-b-intro.
+    head = "---\ntitle: {}\nlevel: competent\n---\n"
+    result, out = built({
+        "content/skills/toasts/exemplars/a.md": head.format("A") + (
+            "## B intro\n\nSee [the start](#b-intro), a note[^1] and [the top](#).\n\n"
+            "[^1]: A footnote.\n"),
+        "content/skills/toasts/exemplars/a-b.md": head.format("A-B") + (
+            "## Intro\n\nSee [the start](#intro).\n\n"
+            "::: annotation structure\nA note.\n:::\n\n## Intro\n\nAgain [here](#intro-1).\n"),
+    })
+    assert result.written, [str(d) for d in result.problems]
+    pack = page(out, "skills/toasts/levels/competent/pack/")
+    ids = Counter(element["id"] for element in pack.select("[id]"))
+    assert [i for i, n in ids.items() if n > 1] == []
+    articles = {article.h3.a.get_text(): article for article in pack.select(".pack-item")}
+    for title, heading in [("A", "B intro"), ("A-B", "Intro")]:
+        body = articles[title].select_one(".work")
+        targets = [unquote(a["href"][1:]) for a in body.select('a[href^="#"]')
+                   if a["href"] != "#"]
+        assert targets and all(t in ids for t in targets), (title, targets)
+        # Each link lands in its own exemplar, on the heading it names.
+        first = pack.find(id=targets[0])
+        assert first.find_parent(class_="work") is body and first.get_text() == heading
+    # A link to the top of the page is left as it is.
+    assert articles["A"].select_one('.work a[href="#"]')

@@ -1,8 +1,11 @@
 """Site templates override the theme by name and can extend the original."""
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from cophandbook.build import build
+from cophandbook.theme import _scope_ids
 from tests.conftest import page
 
 
@@ -62,3 +65,28 @@ def test_template_syntax_error_is_located(make_site):
     result = build(site)
     d = result.problems.errors[0]
     assert d.location.path.name == "page.html" and d.location.line == 2
+
+
+SLUG = st.from_regex(r"[a-z0-9_.-]{1,6}", fullmatch=True)  # an exemplar's file name
+# Heading ids (word characters and hyphens, "--" included) and, with raw HTML, anything.
+BODY_ID = st.from_regex(r"[a-z0-9_-]{1,6}", fullmatch=True) | st.text("ab-:_ é", min_size=1)
+
+
+@given(st.tuples(st.sampled_from("ex"), SLUG, BODY_ID),
+       st.tuples(st.sampled_from("ex"), SLUG, BODY_ID))
+@example(("e", "a", "b-intro"), ("e", "a-b", "intro"))
+@example(("e", "a", "-b--intro"), ("e", "a-", "b--intro"))
+def test_scoped_ids_of_two_bodies_differ_unless_body_and_id_are_the_same(one, other):
+    def scoped(kind: str, slug: str, body_id: str) -> str:
+        return str(_scope_ids(f'<h2 id="{body_id}">', f"{kind}-{slug}"))
+
+    assert (scoped(*one) == scoped(*other)) == (one == other)
+
+
+def test_scoped_in_page_links_follow_their_ids_and_the_top_of_the_page_stays():
+    html = '<h2 id="intro">I</h2><a href="#intro">i</a> <a href="#">top</a> <a href="a#x">o</a>'
+    assert str(_scope_ids(html, "e-a")) == (
+        '<h2 id="e-a:intro">I</h2><a href="#e-a:intro">i</a> <a href="#">top</a> '
+        '<a href="a#x">o</a>')
+    with pytest.raises(ValueError, match="may not hold"):
+        _scope_ids(html, "e-a:b")
