@@ -8,6 +8,7 @@ anchors/aliases and merge keys are refused rather than constructed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,14 @@ _constructor = yaml.constructor.SafeConstructor()
 # U+FFFE, U+FFFF and lone surrogates (from "\\uD800" in YAML) are not characters at all:
 # XML, and so the feed, refuses them.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Bidirectional embeddings, overrides and isolates: invisible too, and they reorder what
+# follows, so "Safe <U+202E>exe.lmth" reads as a file name ending .exe (Trojan Source).
+# Removed like control characters: a page sets direction with markup, not characters. The
+# marks right-to-left text needs (U+200E, U+200F, U+061C) stay: they only settle the
+# punctuation beside them, and cannot turn words around.
+_BIDI_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Either kind, as one character class: every file is searched, and almost none holds one.
+_INVISIBLE_RE = re.compile(_CONTROL_RE.pattern[:-1] + _BIDI_RE.pattern[1:])
 _MAX_CONTROL_REPORTS = 5  # per file: a file full of them needs one look, not a thousand lines
 # PyYAML ends some messages with where it was in its own input, which means nothing to a
 # reader: the file, line and column are reported separately.
@@ -137,12 +146,22 @@ def _to_located(node: yaml.Node, line_offset: int, seen: set[int], depth: int) -
             return Located(str(node.value), line, col)
         raise YamlProblem(f"invalid value '{node.value}': {_clean(str(exc))}", line,
                           col) from None
-    if isinstance(value, str) and (control := _CONTROL_RE.search(value)):
-        # Written as an escape in quotes ("\a", "\x1b"): a page or a feed cannot show it.
-        raise YamlProblem(f"the value holds the control character "
-                          f"U+{ord(control.group()):04X}", line, col,
-                          "remove the escape sequence (such as \\a or \\x1b) from the text")
+    if isinstance(value, str) and (found := _INVISIBLE_RE.search(value)):
+        # Written as an escape in quotes ("\a", "\u202e"): the characters themselves were
+        # removed from the file by `decode`. A page or a feed cannot show a control; a bidi
+        # control would reorder the text around it.
+        char = found.group()
+        what = "bidirectional control" if _BIDI_RE.match(char) else "control"
+        raise YamlProblem(f"the value holds the {what} character {_name(char)}", line, col,
+                          "remove the escape sequence (such as \\a, \\x1b or \\u202e) "
+                          "from the text")
     return Located(value, line, col)
+
+
+def _name(char: str) -> str:
+    """'U+202E (RIGHT-TO-LEFT OVERRIDE)': the code point, and its name when it has one."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
 def parse_yaml(text: str, line_offset: int = 0) -> Located | None:
@@ -188,33 +207,49 @@ def decode(data: bytes, path: Path, problems: Diagnostics) -> str | None:
     text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _CONTROL_RE.search(text):
-        text = _remove_controls(text, path, problems)
+    if _INVISIBLE_RE.search(text):
+        text = _remove_invisible(text, path, problems)
     return text
 
 
-def _remove_controls(text: str, path: Path, problems: Diagnostics) -> str:
-    """`text` without its control characters, each reported (up to a few) where it was."""
-    found = list(_CONTROL_RE.finditer(text))
+def _remove_invisible(text: str, path: Path, problems: Diagnostics) -> str:
+    """`text` without its control and bidi control characters, each reported (up to a few
+    of each kind) where it was written."""
+    controls, more = _places(text, _CONTROL_RE, path)
+    for char, where in controls:
+        problems.warning("control-character", f"control character {_name(char)} removed", where,
+                         "delete it in your editor (it is usually invisible); it may have "
+                         "come from copying text out of another program")
+    if more:
+        problems.warning("control-character", f"{more} more control characters removed from "
+                         "this file", Location(path),
+                         "was this file saved from a word processor, or is it not text at all?")
+    bidi, more = _places(text, _BIDI_RE, path)
+    for char, where in bidi:
+        problems.warning("bidi-control", f"bidirectional control character {_name(char)} "
+                         "removed", where,
+                         "delete it in your editor (it is invisible): it shows the text after "
+                         "it in another order than it is written. Right-to-left text needs "
+                         "none; the marks U+200E and U+200F are kept")
+    if more:
+        problems.warning("bidi-control", f"{more} more bidirectional control characters removed "
+                         "from this file", Location(path),
+                         "did the text come from a right-to-left document, or is it meant to "
+                         "mislead?")
+    return _INVISIBLE_RE.sub("", text)
+
+
+def _places(text: str, pattern: re.Pattern[str], path: Path
+            ) -> tuple[list[tuple[str, Location]], int]:
+    """The first few matches of `pattern` with where they are, and how many more there are."""
+    found = list(pattern.finditer(text))
+    places = []
     for match in found[:_MAX_CONTROL_REPORTS]:
         before = text[: match.start()]
         line = before.count("\n") + 1
         col = match.start() - (before.rfind("\n") + 1) + 1
-        problems.warning(
-            "control-character",
-            f"control character U+{ord(match.group()):04X} removed",
-            Location(path, line, col),
-            "delete it in your editor (it is usually invisible); it may have come from "
-            "copying text out of another program",
-        )
-    if len(found) > _MAX_CONTROL_REPORTS:
-        problems.warning(
-            "control-character",
-            f"{len(found) - _MAX_CONTROL_REPORTS} more control characters removed from this file",
-            Location(path),
-            "was this file saved from a word processor, or is it not text at all?",
-        )
-    return _CONTROL_RE.sub("", text)
+        places.append((match.group(), Location(path, line, col)))
+    return places, max(0, len(found) - _MAX_CONTROL_REPORTS)
 
 
 def split_front_matter(text: str, path: Path, problems: Diagnostics) -> SourceText | None:

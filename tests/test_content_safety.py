@@ -272,6 +272,44 @@ def test_control_characters_written_as_yaml_escapes_are_errors_at_their_line(bui
     assert "U+0007" in result.problems.errors[0].message
 
 
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def test_bidi_controls_never_reach_a_page_and_each_is_reported_where_it_was(built):
+    # Shown with its override, the title reads "Safe lmth.exe": a spoofed file name.
+    spoof = "Safe \u202eexe.lmth\u202c"
+    exemplar = EXEMPLAR.replace("title: Wedding toast", f"title: {spoof}").replace(
+        "Raise your glasses.", "Raise \u2067your\u2069 glasses \u200f(\u05e9).")
+    session = f"---\ntitle: Night\ndate: 2026-05-01\nsummary: {spoof}\n---\n{spoof}\n"
+    result, out = built({EXEMPLAR_PATH: exemplar,
+                         "content/sessions/2026-05-01-night.md": session,
+                         "handbook.yml": SETTINGS.replace("Test Circle", spoof)})
+    assert result.written
+    assert {d.code for d in result.problems} == {"bidi-control"}
+    assert all(d.severity.value == "warning" for d in result.problems)
+    assert sorted(problems(result, "bidi-control")) == [
+        ("2026-05-01-night.md", 4, 15), ("2026-05-01-night.md", 4, 24),
+        ("2026-05-01-night.md", 6, 6), ("2026-05-01-night.md", 6, 15),
+        ("handbook.yml", 1, 13), ("handbook.yml", 1, 22),
+        ("wedding-toast.md", 2, 13), ("wedding-toast.md", 2, 22),
+        ("wedding-toast.md", 16, 7), ("wedding-toast.md", 16, 12)]
+    assert "U+202E" in result.problems.warnings[0].message
+    exemplar_page = page(out, EXEMPLAR_PAGE)
+    assert exemplar_page.h1.get_text() == "Safe exe.lmth"
+    # The right-to-left mark is text, not a control: it stays.
+    assert "glasses \u200f(\u05e9)" in work(out).get_text()
+    for file in [*out.rglob("*.html"), *out.rglob("*.xml"), *out.rglob("*.json")]:
+        assert not BIDI.search(file.read_text()), file.relative_to(out)
+
+
+def test_bidi_controls_written_as_yaml_escapes_are_errors_at_their_line(built):
+    session = '---\ntitle: Night\ndate: 2026-05-01\nsummary: "Safe \\u202eexe.lmth"\n---\nx\n'
+    result, _ = built({"content/sessions/2026-05-01-night.md": session})
+    assert not result.written
+    assert problems(result, "invalid-yaml") == [("2026-05-01-night.md", 4, 10)]
+    assert "U+202E" in result.problems.errors[0].message
+
+
 def test_static_files_a_browser_would_run_are_warned_about(built):
     svg = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
     result, out = built({"static/logo.svg": svg, "static/page.html": "<script>x</script>",

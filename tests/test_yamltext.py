@@ -108,3 +108,44 @@ def test_a_python_tag_in_front_matter_runs_nothing(make_site, tmp_path):
     assert not result.written and not marker.exists()
     [error] = result.problems.errors
     assert (error.code, error.location.line) == ("invalid-yaml", 2)
+
+
+def located(problems: Diagnostics, code: str) -> list[tuple[int, int, str]]:
+    return [(d.location.line, d.location.col, d.message) for d in problems if d.code == code]
+
+
+def test_bidi_controls_are_removed_and_each_reported_at_its_line_and_column():
+    problems = Diagnostics()
+    text = "title: Safe \u202eexe.lmth\u202c\n\n\u05e9\u200f \u2067x\u2069 \x07y\u2066\n"
+    assert decode(text.encode(), P, problems) == (
+        "title: Safe exe.lmth\n\n\u05e9\u200f x y\n")  # the marks U+200E/U+200F stay
+    assert [(line, col) for line, col, _ in located(problems, "bidi-control")] == [
+        (1, 13), (1, 22), (3, 4), (3, 6), (3, 10)]
+    messages = [message for _, _, message in located(problems, "bidi-control")]
+    assert "U+202E" in messages[0] and "RIGHT-TO-LEFT OVERRIDE" in messages[0]
+    assert "U+2069" in messages[3]
+    assert [(line, col) for line, col, _ in located(problems, "control-character")] == [(3, 8)]
+    assert all(d.severity.value == "warning" for d in problems)
+
+
+def test_many_bidi_controls_in_one_file_are_reported_a_few_times_then_counted():
+    problems = Diagnostics()
+    assert decode(("a\u202eb\n" * 40).encode(), P, problems) == "ab\n" * 40
+    found = located(problems, "bidi-control")
+    assert [line for line, _, _ in found] == [1, 2, 3, 4, 5, 0]
+    assert "35 more" in found[-1][2]
+
+
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066",
+                                  "\u2067", "\u2068", "\u2069"])
+def test_a_bidi_control_written_as_a_yaml_escape_is_an_error_at_its_line(char):
+    with pytest.raises(YamlProblem, match=f"U\\+{ord(char):04X}") as caught:
+        parse_yaml(f'title: ok\nsummary: "a \\u{ord(char):04x} b"\n')
+    assert caught.value.line == 2
+
+
+def test_marks_and_joiners_are_text_not_controls():
+    problems = Diagnostics()
+    text = "\u200e\u200f\u200d\u061c"
+    assert decode(text.encode(), P, problems) == text and not problems.items
+    assert parse_yaml('t: "\\u200f"\n').plain() == {"t": "\u200f"}
