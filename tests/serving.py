@@ -31,19 +31,7 @@ class Preview:
 
     def request(self, target: bytes | str, host: str | None = None,
                 method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-        """One raw HTTP request, bytes exactly as given: (status, headers, body)."""
-        raw = target.encode() if isinstance(target, str) else target
-        host_line = f"Host: {host or f'127.0.0.1:{self.port}'}\r\n".encode()
-        with socket.create_connection(("127.0.0.1", self.port), timeout=WAIT) as sock:
-            sock.sendall(method.encode() + b" " + raw + b" HTTP/1.1\r\n" + host_line
-                         + b"Connection: close\r\n\r\n")
-            data = b""
-            while chunk := sock.recv(65536):
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        headers = dict(line.split(": ", 1) for line in header_lines)
-        return int(status_line.split()[1]), headers, body
+        return request(self.port, target, host, method)
 
     def page(self, path: str) -> BeautifulSoup:
         status, _, body = self.request(path)
@@ -52,6 +40,29 @@ class Preview:
 
     def build_number(self, path: str = EXEMPLAR_PAGE) -> int:
         return int(self.page(path).select_one("#cophandbook-live")["data-build"])
+
+
+def request(port: int, target: bytes | str, host: str | None = None,
+            method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request, its target's bytes exactly as given: (status, headers, body)."""
+    raw = target.encode() if isinstance(target, str) else target
+    host_line = f"Host: {host or f'127.0.0.1:{port}'}\r\n".encode()
+    return exchange(port, method.encode() + b" " + raw + b" HTTP/1.1\r\n" + host_line
+                    + b"Connection: close\r\n\r\n")
+
+
+def exchange(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `raw` as it is and read the answer until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        sock.sendall(raw)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data, "the server closed the connection without an answer"
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
 
 
 def start(site: Path, *args: str) -> Preview:

@@ -4,7 +4,10 @@ Only files inside the current build folder are served. Request paths are decoded
 strictly (bad percent-encoding or bytes that are not UTF-8 are a 400), and a path with `..`,
 a backslash or NUL, or one that resolves outside the folder through a symlink, is a 404.
 Requests naming a host other than the bound address or localhost are refused, so a web page
-cannot reach the preview through DNS rebinding.
+cannot reach the preview through DNS rebinding. A malformed request gets a short plain-text
+error (a 400 for a bad path or query value), never a traceback; HEAD gets headers only, the
+event stream's included; a connection whose request does not arrive in time is closed, so idle
+sockets cannot use up the server's file handles.
 
 HTML responses get a small script: it reloads the page when a new build is published
 (Server-Sent Events) and shows the last build's problems over the page.
@@ -12,6 +15,7 @@ HTML responses get a small script: it reloads the page when a new build is publi
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import mimetypes
@@ -21,6 +25,7 @@ import shutil
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -31,8 +36,12 @@ RESERVED = "/__cophandbook__/"
 EVENTS = RESERVED + "events"
 MAX_TARGET = 4096  # longer request targets are refused (a real page path is far shorter)
 KEEPALIVE_SECONDS = 15.0
+REQUEST_SECONDS = 20.0  # for the whole request line and headers, however they trickle in
+WRITE_SECONDS = 60.0  # for each write: a client that stops reading is let go
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# ASCII digits only: str.isdigit() also accepts digits int() refuses, such as superscripts.
+_BUILD_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 class BadRequest(Exception):
@@ -99,6 +108,17 @@ def decode_target(target: str) -> tuple[str, str]:
         return unquote_to_bytes(path).decode("utf-8"), query
     except UnicodeDecodeError:
         raise BadRequest("the path is not UTF-8") from None
+
+
+def since_build(query: str) -> int:
+    """The build an event stream's page shows, from its query; -1 when it names none, so the
+    stream tells the current build at once. BadRequest when the value is not a build number."""
+    values = parse_qs(query, keep_blank_values=True).get("build")
+    if values is None:
+        return -1
+    if len(values) != 1 or not _BUILD_NUMBER.fullmatch(values[0]):
+        raise BadRequest("build must be one build number")
+    return int(values[0])
 
 
 @dataclass(frozen=True)
@@ -182,6 +202,25 @@ WAITING_PAGE = (b"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">"
 
 # -- the server -------------------------------------------------------------------------------
 
+class DeadlineReader(io.RawIOBase):
+    """A socket read against one deadline for a whole request rather than a timeout for each
+    read, so a client sending a byte now and then cannot hold its connection open."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.deadline = time.monotonic()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
 class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True  # event streams must not keep the process alive
     allow_reuse_address = True
@@ -203,6 +242,30 @@ class PreviewServer(ThreadingHTTPServer):
 class PreviewHandler(BaseHTTPRequestHandler):
     server: PreviewServer
     server_version = "cophandbook-preview"
+    # Errors the standard library answers itself (a broken request line, an unknown method,
+    # headers too long) read like ours. A request too broken to name its HTTP version still
+    # gets a status line, so the client sees an error rather than a bare body.
+    error_content_type = "text/plain; charset=utf-8"
+    error_message_format = "%(code)d %(message)s.\n"
+    default_request_version = "HTTP/1.0"
+    request_timeout = REQUEST_SECONDS
+    write_timeout = WRITE_SECONDS
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # it holds the socket open until closed
+        self._reader = DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.deadline = time.monotonic() + self.request_timeout
+        super().handle_one_request()  # a TimeoutError there closes the connection quietly
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        # The request is read (its body, if any, is never); what is left is writing.
+        self.connection.settimeout(self.write_timeout)
+        return parsed
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # the terminal is for build results, not for every request
@@ -223,7 +286,12 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self._plain(400, f"Bad request: {exc}.", send_body)
             return
         if path == EVENTS:
-            self._events(query)
+            try:
+                since = since_build(query)
+            except BadRequest as exc:
+                self._plain(400, f"Bad request: {exc}.", send_body)
+                return
+            self._events(since, send_body)
             return
         snapshot = self.server.state.snapshot
         if snapshot.root is None:
@@ -283,15 +351,15 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
 
-    def _events(self, query: str) -> None:
+    def _events(self, since: int, send_body: bool) -> None:
         """A Server-Sent Events stream: `build` events carry each new build's number."""
         state = self.server.state
-        since_text = parse_qs(query).get("build", [""])[0]
-        since = int(since_text) if since_text.isdigit() else -1
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
+        if not send_body:
+            return
         try:
             while not state.closed:
                 current = state.wait(since, KEEPALIVE_SECONDS)
