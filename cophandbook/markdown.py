@@ -36,6 +36,10 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+# Ids the theme's templates give elements (TEMPLATE_IDS), and those rendering gives notes and
+# footnotes (_RENDER_ID): a heading with one of these names gets another id.
+from cophandbook.pageids import RENDER_ID as _RENDER_ID
+from cophandbook.pageids import TEMPLATE_IDS
 from cophandbook.schemes import URL_SCHEMES, is_allowed_url
 
 CALLOUTS = {"tip": "Tip", "warning": "Warning", "safety": "Safety"}
@@ -43,23 +47,6 @@ ANNOTATION = "annotation"
 # markdown-it drops everything below its nesting limit (20 by default) without a word.
 # Real writing never nests this deep; past it the body is reported (`markdown-too-deep`).
 MAX_NESTING = 100
-# Ids the default theme's templates give elements of a page that shows a body. A heading
-# with one of these names gets another id (a test keeps this list in step with the theme).
-TEMPLATE_IDS = frozenset({
-    "main", "site-nav", "site-search-q", "my-level", "search-form", "search-q",
-    "search-status", "search-results", "catalog-filters", "filter-level", "filter-criterion",
-    "filter-minutes", "matrix-caption", "assessment-heading", "changes-heading",
-    "exemplars-heading", "exercises-heading", "feedback-heading", "guides-heading",
-    "ladder-heading", "levels-heading", "neighbours-heading", "next-heading",
-    "practise-heading", "ran-heading", "reviewed-heading", "rhythm-heading",
-    "sessions-heading", "skills-heading", "used-heading", "pack-rubric", "pack-exercises",
-    "pack-exemplars", "further-heading", "work-heading", "assessment", "assess-status",
-    "assess-tools", "next-steps-list", "steps-heading", "calibration-list", "calibration-start",
-    "calibration-summary", "summary-heading", "summary-caption", "placing", "place-heading",
-    "reveal", "calibration-progress",
-})
-# Ids given by rendering itself: annotations (note-1) and footnotes (fn1, fnref1, fnref1:2).
-_RENDER_ID = re.compile(r"note-\d+|fn\d+|fnref\d+(?::\d+)?")
 # Text that may hold raw HTML: a tag, a closing tag, a comment or a declaration.
 _MAYBE_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*[\s/>]|/[A-Za-z]|[!?])")
 

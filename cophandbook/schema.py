@@ -27,6 +27,7 @@ from cophandbook.model import (
     ThemeLinks,
     Written,
 )
+from cophandbook.pageids import theme_element
 from cophandbook.schemes import is_allowed_url, refused_urls
 from cophandbook.sources import RawSource
 
@@ -194,6 +195,15 @@ class _Validator:
             if any(c.id == crit_id for c in criteria):
                 self.problems.error("duplicate-id", f"criterion '{crit_id}' is listed twice", loc)
                 continue
+            element = theme_element(crit_id)
+            if element is not None:
+                # Kept all the same, so what names it hears nothing more: one mistake, one error.
+                self.problems.error(
+                    "reserved-id", f"criterion id '{crit_id}' is taken: the rubric page gives "
+                    f"its row that id, and {element} has that id too", crit.loc("id"),
+                    "rename the criterion (here and where exemplars, exercises and annotations "
+                    "name it): a page with one id twice breaks the links and scripts that "
+                    "look for it")
             descriptors: dict[str, str] = {}
             mapping = crit.mapping("descriptors")
             if mapping is not None:

@@ -10,6 +10,7 @@ from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import SLUG_RE, Fields, describe
 from cophandbook.history import repository_root
 from cophandbook.model import FeedbackTheme, Level, Settings, Written
+from cophandbook.pageids import theme_element
 from cophandbook.yamltext import YamlProblem, decode, parse_yaml
 
 SETTINGS_FILE = "handbook.yml"
@@ -95,6 +96,15 @@ def _levels(fields: Fields, problems: Diagnostics) -> tuple[Level, ...]:
             )
             continue
         seen[level_id] = item.line
+        element = theme_element(level_id)
+        if element is not None:
+            # Kept all the same, so what names it hears nothing more: one mistake, one error.
+            problems.error(
+                "reserved-id", f"level id '{level_id}' is taken: the skill and criterion pages "
+                f"give its section that id, and {element} has that id too",
+                item_fields.loc("id"),
+                "rename the level (here and where rubrics, exemplars and exercises name it): "
+                "a page with one id twice breaks the links and scripts that look for it")
         name = item_fields.text("name") or level_id.replace("-", " ").capitalize()
         levels.append(Level(level_id, name, item_fields.text("summary") or "", len(levels)))
     if not levels and not problems.has_errors:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from bs4 import BeautifulSoup
 
 from cophandbook.build import build
 from cophandbook.check import check
-from cophandbook.markdown import TEMPLATE_IDS, render_inline, render_markdown
+from cophandbook.markdown import render_inline, render_markdown
+from cophandbook.pageids import TEMPLATE_IDS
 from cophandbook.schemes import is_allowed_url
-from tests.conftest import EXEMPLAR, MINIMAL, ROOT, SETTINGS, page
+from tests.conftest import EXEMPLAR, MINIMAL, ROOT, SETTINGS, diagnose, page, soup
 
 EXEMPLAR_PATH = "content/skills/toasts/exemplars/wedding-toast.md"
 EXEMPLAR_PAGE = "skills/toasts/exemplars/wedding-toast/"
@@ -215,11 +217,125 @@ def test_code_fence_info_strings_are_escaped(built):
 
 # -- heading ids ------------------------------------------------------------------------------
 
-def test_template_ids_list_every_literal_id_of_the_default_theme():
-    templates = ROOT / "themes" / "default" / "templates"
-    literal = {match for file in templates.glob("*.html")
-               for match in re.findall(r'\bid="([a-z][a-z0-9-]*)"', file.read_text())}
-    assert literal <= TEMPLATE_IDS, sorted(literal - TEMPLATE_IDS)
+THEME = ROOT / "themes" / "default"
+# Where a template names an id: an element's own, or one a label, control, region name or
+# link points to (aria-labelledby may list several).
+ID_ATTRIBUTE = re.compile(r'(?<![\w-])(?:id|for|aria-controls|aria-labelledby|aria-describedby)'
+                          r'="([^"]*)"|(?<![\w-])href="#([^"]+)"')
+JS_ID = re.compile(r'getElementById\("([^"]+)"\)|["\'`]#([a-z][a-z0-9-]*)["\'`]')
+# Ids the templates build from a handbook's values (written without spaces), with the ids
+# each stands for when it has a fixed few. A bare criterion or level id is refused when the
+# theme uses it (`reserved-id`); the others join the values' ids, which never hold "--", with
+# "--", after a prefix that no other id of the theme starts with.
+BUILT_IDS: dict[str, frozenset[str]] = {
+    "{{step.level.id}}": frozenset(), "{{rung.level.id}}": frozenset(),
+    "{{row.criterion.id}}": frozenset(), "{{row.criterion.id}}--{{cell.level.id}}": frozenset(),
+    "n-{{row.criterion.id}}": frozenset(), "c-{{step.criterion.id}}": frozenset(),
+    "cov-{{cov.skill.id}}": frozenset(), "cov-{{cov.skill.id}}--caption": frozenset(),
+    "cat-{{group.skill.id}}": frozenset(), "cat-{{group.skill.id}}--{{level.id}}": frozenset(),
+    "w-{{item.skill.id}}--{{item.criterion.id}}": frozenset(),
+    "pack-e-{{e.slug}}": frozenset(), "pack-x-{{x.slug}}": frozenset(),
+    "m-{{month.key}}": frozenset(), "h-{{month.key}}": frozenset(),
+    "search-{{name}}": frozenset({"search-kind", "search-skill", "search-level"}),
+}
+
+
+def ids_named_by_the_theme() -> tuple[set[str], set[str]]:
+    """(literal ids, built ids) the default theme's templates and scripts name."""
+    literal: set[str] = set()
+    built: set[str] = set()
+    for file in (THEME / "templates").glob("*.html"):
+        text = re.sub(r"\{\{\s*(.*?)\s*\}\}", lambda m: "{{" + m.group(1).replace(" ", "") + "}}",
+                      file.read_text())
+        for written in ID_ATTRIBUTE.findall(text):
+            for name in "".join(written).split():
+                (built if "{{" in name else literal).add(name)
+    for file in (THEME / "static").glob("*.js"):
+        literal |= {"".join(found) for found in JS_ID.findall(file.read_text())}
+    return literal, built
+
+
+def test_the_theme_ids_list_is_every_id_the_default_theme_names():
+    literal, built = ids_named_by_the_theme()
+    assert len(literal) > 40 and {"main", "site-nav", "my-level", "steps-heading"} <= literal
+    fixed = frozenset().union(*BUILT_IDS.values())
+    assert literal | fixed == TEMPLATE_IDS, (sorted(literal - TEMPLATE_IDS),
+                                             sorted(TEMPLATE_IDS - literal - fixed))
+    assert built <= set(BUILT_IDS), sorted(built - set(BUILT_IDS))
+
+
+def test_no_id_the_theme_builds_from_a_prefix_can_be_one_of_its_own():
+    for form, fixed in BUILT_IDS.items():
+        prefix = form.split("{{")[0]
+        if prefix and not fixed:
+            assert not [i for i in TEMPLATE_IDS if i.startswith(prefix)], form
+
+
+def test_a_criterion_or_level_id_the_theme_uses_is_refused_where_it_is_written(built):
+    # A level "main" gave the skill page two elements with id "main" (the skip link's
+    # target); criteria "site-nav" and "my-level" did the same to the rubric page.
+    settings = SETTINGS.replace("id: expert", "id: main")
+    rubric = (MINIMAL["content/skills/toasts/rubric.md"].replace("expert:", "main:")
+              .replace("id: structure", "id: site-nav").replace("id: delivery", "id: my-level"))
+    exemplar = (EXEMPLAR.replace("structure", "site-nav").replace("delivery", "my-level")
+                .replace("expert", "main"))
+    result, _ = built({"handbook.yml": settings, "content/skills/toasts/rubric.md": rubric,
+                       EXEMPLAR_PATH: exemplar, "content/skills/toasts/exemplars/first-toast.md":
+                       None, "content/skills/toasts/exercises/one-minute-ladder.md": None,
+                       "content/sessions/2026-01-14-toast-night.md": None})
+    assert not result.written
+    # One mistake, one error: the exemplar naming them hears nothing more.
+    found = [(d.code, d.location.path.name, d.location.line, d.message, d.hint)
+             for d in result.problems]
+    assert [f[:3] for f in found] == [("reserved-id", "handbook.yml", 5),
+                                      ("reserved-id", "rubric.md", 4),
+                                      ("reserved-id", "rubric.md", 10)]
+    assert "level id 'main'" in found[0][3] and "skip link" in found[0][3]
+    assert "rename the level" in found[0][4]
+    assert "criterion id 'site-nav'" in found[1][3] and "site menu" in found[1][3]
+    assert "'My level' chooser" in found[2][3] and "rename the criterion" in found[2][4]
+
+
+def test_ids_notes_and_footnotes_take_are_refused_too(make_site):
+    settings = SETTINGS.replace("id: expert", "id: fn1")
+    rubric = (MINIMAL["content/skills/toasts/rubric.md"].replace("expert:", "fn1:")
+              .replace("id: delivery", "id: note-2"))
+    problems = diagnose(make_site({
+        "handbook.yml": settings, "content/skills/toasts/rubric.md": rubric,
+        EXEMPLAR_PATH: None, "content/skills/toasts/exemplars/first-toast.md": None,
+        "content/skills/toasts/exercises/one-minute-ladder.md": None,
+        "content/sessions/2026-01-14-toast-night.md": None}))
+    assert [(d.code, d.location.line) for d in problems] == [("reserved-id", 5),
+                                                             ("reserved-id", 10)]
+    assert "footnote" in problems.items[0].message
+    assert "annotation's note" in problems.items[1].message
+
+
+def test_ids_built_from_two_values_never_meet_another_built_id(built):
+    # Joined with "-", skill "toasts-novice" met skill "toasts" at level "novice" in the
+    # catalog (cat-toasts-novice), skill "caption-toasts" met the caption of "toasts" on the
+    # coverage page, criterion "b-c" of "toasts" met criterion "c" of "toasts-b" on a
+    # feedback theme's page, and level "rung-novice" met the rung of level "novice".
+    settings = (SETTINGS.replace("id: expert", "id: rung-novice")
+                + "  - {id: both, name: Both, criteria: [toasts/b-c, toasts-b/c]}\n")
+    rubric = (MINIMAL["content/skills/toasts/rubric.md"].replace("expert:", "rung-novice:")
+              .replace("id: delivery", "id: b-c"))
+    skill = MINIMAL["content/skills/toasts/index.md"]
+    files: dict[str, str | None] = {
+        "handbook.yml": settings, "content/skills/toasts/rubric.md": rubric,
+        "content/skills/toasts/index.md": skill + "\n## Rung novice\n",
+        EXEMPLAR_PATH: None, "content/skills/toasts/exemplars/first-toast.md": None,
+        "content/sessions/2026-01-14-toast-night.md": None,
+    }
+    for other in ("toasts-b", "toasts-novice", "caption-toasts"):
+        files[f"content/skills/{other}/index.md"] = skill
+        files[f"content/skills/{other}/rubric.md"] = rubric.replace("id: structure", "id: c")
+        files[f"content/skills/{other}/exercises/x.md"] = "---\ntitle: X\nlevels: [novice]\n---\n"
+    result, out = built(files)
+    assert result.written, [str(d) for d in result.problems]
+    for file in out.rglob("*.html"):
+        ids = Counter(tag["id"] for tag in soup(file).find_all(id=True))
+        assert [i for i, n in ids.items() if n > 1] == [], file.relative_to(out)
 
 
 def test_no_page_has_an_id_twice_whatever_the_headings_say(built):

@@ -6,6 +6,7 @@ import re
 import yaml
 
 from cophandbook.cli import _parser
+from cophandbook.pageids import TEMPLATE_IDS
 from cophandbook.schema import ALLOWED_KEYS
 from tests.conftest import ROOT
 
@@ -74,3 +75,11 @@ def test_the_format_reference_documents_every_key_of_every_kind_with_an_example(
         assert example, f"no example for {kind}"
         meta = yaml.safe_load(example.group(1))
         assert meta["title"] and set(meta) <= set(ALLOWED_KEYS[kind]), kind
+
+
+def test_the_format_reference_lists_every_reserved_id():
+    text = (DOCS / "format.md").read_text()
+    section = text[text.index("**Reserved ids.**"):]
+    section = section[: section.index("\n\n")]
+    listed = set(re.findall(r"`([a-z][a-z0-9-]*)`", section.split("the theme's:", 1)[1]))
+    assert listed == TEMPLATE_IDS, (sorted(TEMPLATE_IDS - listed), sorted(listed - TEMPLATE_IDS))

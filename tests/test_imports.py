@@ -7,6 +7,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cophandbook"
 
 STAGE = {
     "diagnostics": 0, "memo": 0, "parallel": 0, "schemes": 0, "deadline": 0, "kept": 0,
+    "pageids": 0,
     "fingerprint": 1,
     "yamltext": 1, "bodytext": 1, "sourcecache": 1, "fields": 1, "history": 1, "settings": 1,
     "sources": 1,
