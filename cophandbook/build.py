@@ -24,17 +24,19 @@ from cophandbook.fingerprint import THEME_STATIC, fingerprint
 from cophandbook.history import last_changed, tracked
 from cophandbook.kept import KeptEntries
 from cophandbook.links import LinkGraph, check_links
+from cophandbook.lock import OutputLock, legacy_previous, lock_path
 from cophandbook.memo import Memo
 from cophandbook.model import Handbook, Settings
 from cophandbook.output import (
+    ForeignFiles,
     OutputError,
     Record,
     Staging,
+    WriteFailed,
     check_output_folder,
-    previous_folder,
+    describe,
     read_record,
     record_path,
-    recover,
     restamp,
 )
 from cophandbook.render import render
@@ -199,6 +201,8 @@ class BuildResult:
     pages_reused: int = 0  # pages kept from the previous output without rendering them
     bodies_cached: int = 0  # Markdown bodies taken from the cache rather than rendered
     sources_cached: int = 0  # content files taken as parsed by an earlier build, not read
+    # The output's files a failed build changed and could not put back (see output.py).
+    output_changed: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -215,12 +219,32 @@ def fewer_collections() -> Iterator[None]:
 
 
 def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
-          progress: Progress | None = None) -> BuildResult:
+          progress: Progress | None = None,
+          waiting: Callable[[str], None] | None = None) -> BuildResult:
     """Build the handbook in `site` into `out` (default `site/_site`); on any error nothing
     is written and the previous output stays as it was. When none of the inputs changed
-    since `out` was built (see fingerprint.py), nothing is done at all."""
+    since `out` was built (see fingerprint.py), nothing is done at all. Builds into one
+    output run one at a time: `waiting` is told when this one waits for another."""
+    out = out if out is not None else site / DEFAULT_OUTPUT
     with fewer_collections():
-        return _build(site, out, base_url, progress)
+        problems = Diagnostics()
+        try:
+            check_output_folder(site, out)
+        except OutputError as exc:
+            # Every other problem of the handbook is reported too, though nothing is built.
+            problems.error("output-folder", str(exc), Location(out))
+            prepare(site, problems, base_url=base_url)
+            return BuildResult(problems)
+        with contextlib.ExitStack() as held:
+            try:
+                lock = held.enter_context(OutputLock(out, waiting))
+            except OSError as exc:
+                problems.error("output-folder", f"could not lock the output folder {out}: "
+                               f"{describe(exc)}", Location(lock_path(out)),
+                               "the folder that holds the output must be writable: the build "
+                               "keeps its record and its lock there")
+                return BuildResult(problems)
+            return _build(site, out, base_url, progress, lock, problems)
 
 
 def _search_state(record: Record) -> bytes:
@@ -232,18 +256,14 @@ def _search_state(record: Record) -> bytes:
         return b""
 
 
-def _build(site: Path, out: Path | None, base_url: str | None,
-           progress: Progress | None) -> BuildResult:
-    problems = Diagnostics()
+def _build(site: Path, out: Path, base_url: str | None, progress: Progress | None,
+           lock: OutputLock, problems: Diagnostics) -> BuildResult:
     result = BuildResult(problems)
-    out = out if out is not None else site / DEFAULT_OUTPUT
     dates = last_changed(site / CONTENT_DIR, problems)
     # An output committed to git may come from anyone (a pull request): its record, and so
     # its pages, are not to be trusted, and it is built again in full.
-    trusted = not tracked([out, previous_folder(out), record_path(out)])
-    if trusted:
-        recover(out)
-    else:
+    trusted = not tracked([out, legacy_previous(out), record_path(out)])
+    if not trusted:
         problems.warning(
             "output-in-git", f"the output folder {out} is in the git repository, so its "
             "files are not trusted and it is built again in full", Location(out),
@@ -286,14 +306,20 @@ def _build(site: Path, out: Path | None, base_url: str | None,
     links.save()
     if problems.has_errors:
         return result
-    try:
-        check_output_folder(site, out)
-    except OutputError as exc:
-        problems.error("output-folder", str(exc), Location(out))
-        return result
     env = make_env(site, prepared.theme, CompiledTemplates(cache.folder / "templates", cache.code))
     settings = prepared.derived.handbook.settings
-    staging = Staging(out, in_place=True, trust=trusted)
+    try:
+        staging = Staging(out, lock, in_place=True, trust=trusted)
+    except ForeignFiles as exc:
+        problems.error("output-not-ours", str(exc), Location(out),
+                       "move them into static/ (every build publishes what is there) or "
+                       "out of the output folder; files left by an earlier build are gone "
+                       "once the output folder is removed and built again")
+        return result
+    except OSError as exc:
+        problems.error("output-folder", f"could not write beside the output {out}: "
+                       f"{describe(exc)}", Location(out))
+        return result
     site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
                               prepared.planning_reads)
     reuse = (Reuse(site_inputs, staging.old.inputs, staging.keep)
@@ -328,16 +354,22 @@ def _build(site: Path, out: Path | None, base_url: str | None,
         problems.error("search-failed", str(exc), Location(site / "handbook.yml"),
                        "set 'search: false' to build without search, and report the problem")
         return result
+    except WriteFailed as exc:
+        problems.error("output-folder", str(exc), Location(out),
+                       "free some space on the disk, or let the build write every file and "
+                       "folder in the output and beside it")
+        result.output_changed = tuple(exc.changed)
+        return result
     except OSError as exc:  # the disk, not the handbook: full, or not writable
         staging.discard()
-        problems.error("output-folder", f"could not write the output in {out}: {exc}",
-                       Location(out), "check the disk's free space and the folder's "
-                       "permissions; the next build writes the output again in full")
+        problems.error("output-folder", f"could not write the new output for {out}: "
+                       f"{describe(exc)}; the output is as it was", Location(out),
+                       "free some space on the disk, or let the build write in the folder "
+                       "that holds the output")
         return result
     except OutputError as exc:
         staging.discard()
-        problems.error("output-folder", str(exc), Location(out),
-                       "remove the link; the next build writes the output again in full")
+        problems.error("output-folder", str(exc), Location(out), "remove the link")
         return result
     except BaseException:
         staging.discard()

@@ -169,11 +169,15 @@ def _build(args: argparse.Namespace) -> int:
     _require_folder(args.site)
     started = time.perf_counter()
     progress = _TerminalProgress()
-    result = build(args.site, args.output, base_url=args.base_url, progress=progress)
+    result = build(args.site, args.output, base_url=args.base_url, progress=progress,
+                   waiting=lambda message: print(message, file=sys.stderr, flush=True))
     progress.clear()
     _print_problems(result.problems)
     if result.problems.has_errors or result.output is None:
-        print("Build failed; the previous output, if any, is untouched.", file=sys.stderr)
+        print("Build failed; " + ("the output is incomplete (see above)."
+                                  if result.output_changed else
+                                  "the previous output, if any, is untouched."),
+              file=sys.stderr)
         return EXIT_PROBLEMS
     seconds = time.perf_counter() - started
     where = display_path(result.output)

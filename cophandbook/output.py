@@ -3,18 +3,25 @@
 A first build writes everything to a staging folder beside the output and swaps it in. A
 rebuild over an output this version wrote stages only the pages that changed, and the new
 search index (read from the output's pages and the staged ones), then updates the output in
-place: every problem a build can report is found before that, and while the update or the
-swap runs the record beside the output says the output is incomplete, so one cut short is
-redone in full by the next build. The output holds the site's files only, so that what is
-published of it is the site.
+place, each change undoable until the last (see undo.py). Every problem a build can report
+is found before either; while the update or the swap runs, the record beside the output
+says the output is incomplete, so one cut short by a kill is redone in full by the next
+build. The output holds the site's files only, so that what is published of it is the site.
 
-Each build stages into a folder of its own: the workers of a build killed while rendering
-can outlive it for a moment, and must not write into the next build's staging folder.
+An output folder that is a mount point cannot be swapped, nor can files be renamed into it
+from beside it: such an output is always updated in place, from a staging folder inside it.
+
+A build deletes only files it wrote: the record lists them (an incomplete record lists
+those of the old output and of the new one), and a build that finds any other file in the
+output stops before writing, naming it. Builds into one output run one at a time (see
+lock.py), and each stages into a folder of its own: the workers of a build killed while
+rendering can outlive it for a moment, and must not write into the next build's folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -26,10 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cophandbook.lock import OutputLock
+from cophandbook.output_paths import OutputError, inside
+from cophandbook.undo import Changes
 from cophandbook.urls import SEARCH_DIR
 
 if TYPE_CHECKING:
     from cophandbook.routes import StaticFile
+
+__all__ = ["OutputError", "Record", "Staging", "publish"]
 
 # What a build knows of the output it wrote (its Record) is kept beside the output, never in
 # it: the output is what gets published, and should hold the site's files only.
@@ -39,10 +51,14 @@ LEGACY_MARKER = ".cophandbook-output"
 # Writes the search index (its third argument) of the pages in a folder (the first), where
 # the files of a second folder, if any, take the place of the first's.
 Indexer = Callable[[Path, Path | None, Path], None]
-
-
-class OutputError(Exception):
-    """The output folder cannot be used; the message says why."""
+# Where the mount points are listed (Linux), to find an output that is one: a bind mount of
+# a folder of the same file system looks like any folder to stat().
+MOUNTINFO = Path("/proc/self/mountinfo")
+# Below this much free space, a failure to write is taken for the disk being full, whatever
+# the program that failed (the search indexer) said.
+NEARLY_FULL = 8 << 20
+# A file system's own folder at the top of a mount point: never the build's, never touched.
+LOST_AND_FOUND = "lost+found"
 
 
 @dataclass
@@ -66,6 +82,13 @@ class Record:
     static: list[str] = field(default_factory=list)  # the static files' output paths
     search_index: bool = False  # whether the output holds a search index in SEARCH_DIR
     search_state: str = ""  # what that index covers, for the next rebuild (see search.py)
+    # An incomplete record's list of the files that may be in the output, old or new: the
+    # files the next build may replace or delete.
+    owned: list[str] = field(default_factory=list)
+
+    def files_written(self) -> set[str]:
+        """The output's files that a build wrote (the search index's aside)."""
+        return {*self.digests, *self.static, *self.owned}
 
 
 def record_path(out: Path) -> Path:
@@ -77,25 +100,33 @@ def record_path(out: Path) -> Path:
 
 def read_record(out: Path) -> Record | None:
     try:
-        data = json.loads(record_path(out).read_text(encoding="utf-8"))
-        return Record(**{key: data[key] for key in Record.__dataclass_fields__})
-    except (OSError, ValueError, KeyError, TypeError):
+        return _as_record(json.loads(record_path(out).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
         return None  # no output yet, or one from an older version: nothing to reuse
 
 
-def previous_folder(out: Path) -> Path:
-    """Where `publish()` moves the old output aside for the instant of the swap."""
-    out = out.resolve()
-    return out.parent / f".{out.name or 'root'}.previous"
+def _as_record(data: object) -> Record | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Record(**{key: data[key] for key in Record.__dataclass_fields__ if key in data})
+    except TypeError:
+        return None
 
 
-def recover(out: Path) -> None:
-    """Put back an output moved aside by a build killed between the two renames of its
-    swap, so the last good site is neither lost nor rebuilt in full."""
-    previous = previous_folder(out)
-    with contextlib.suppress(OSError):
-        if not os.path.lexists(out) and previous.is_dir() and not previous.is_symlink():
-            os.replace(previous, out.resolve())
+def _legacy_record(out: Path) -> Record | None:
+    """The record an earlier version kept inside the output, for the files it lists; the
+    marker itself counts as one of them."""
+    marker = out / LEGACY_MARKER
+    if not marker.is_file() or marker.is_symlink():
+        return None
+    try:
+        record = _as_record(json.loads(marker.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        record = None
+    record = record or Record()
+    record.owned = [*record.owned, LEGACY_MARKER]
+    return record
 
 
 def restamp(out: Path, record: Record, stamps: dict[str, list[object]],
@@ -129,45 +160,162 @@ def check_output_folder(site: Path, out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"the output path {out} is a file")
     ours = record_path(out).is_file() or (out / LEGACY_MARKER).exists()
-    if out.is_dir() and any(out.iterdir()) and not ours:
+    if out.is_dir() and _entries(out) and not ours:
         raise OutputError(
             f"{out} is not empty and was not written by cophandbook; "
             "refusing to replace it (choose an empty folder or remove it first)"
         )
 
 
-def _inside(root: Path, rel: str) -> Path:
-    """`root/rel`, refusing any `rel` that could lead out of it. Checking the words is
-    enough: the staging folder is new and holds no links but those cophandbook made."""
-    parts = rel.split("/")
-    if not rel or rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
-        raise OutputError(f"refusing to write outside the output folder: {rel}")
-    return root.joinpath(*parts)
+def _entries(out: Path) -> list[str]:
+    """What a folder holds, but a mount point's lost+found."""
+    fixed = is_mount_point(out)
+    return [name for name in os.listdir(out) if not (fixed and name == LOST_AND_FOUND)]
+
+
+class ForeignFiles(OutputError):
+    """The output holds files no build wrote; a build would replace or delete them."""
+
+    def __init__(self, out: Path, names: list[str]) -> None:
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        super().__init__(f"{out} holds files cophandbook did not write, which this build "
+                         f"would delete: {shown}")
+        self.names = names
+
+
+def foreign_files(out: Path, written: set[str], search_index: bool) -> list[str]:
+    """The files and folders in `out` that are not among `written` (nor, when the output has
+    a search index, in its folder), as paths under `out`; a folder that holds only such
+    things is named once, with a trailing slash."""
+    if not out.is_dir() or out.is_symlink():
+        return []
+    folders = {rel.rsplit("/", 1)[0] for rel in written if "/" in rel}
+    folders |= {folder.rsplit("/", i)[0] for folder in list(folders)
+                for i in range(1, folder.count("/") + 1)}
+    fixed = is_mount_point(out)
+    found: list[str] = []
+    for root, names, files in os.walk(out):
+        under = os.path.relpath(root, out).replace(os.sep, "/")
+        under = "" if under == "." else f"{under}/"
+        if not under:
+            if fixed and LOST_AND_FOUND in names:
+                names.remove(LOST_AND_FOUND)
+            if search_index and SEARCH_DIR in names:
+                names.remove(SEARCH_DIR)
+        for name in sorted(names):
+            rel = f"{under}{name}"
+            if rel not in folders:
+                names.remove(name)  # not a folder any written file is in: named whole
+                found.append(f"{rel}/")
+        found.extend(rel for rel in (f"{under}{name}" for name in files) if rel not in written)
+    return sorted(found)
+
+
+def is_mount_point(folder: Path) -> bool:
+    """Whether `folder` is a mount point (a bind mount too), which cannot be renamed."""
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    if os.path.ismount(folder):
+        return True
+    real = os.path.realpath(folder)
+    try:
+        with MOUNTINFO.open(encoding="utf-8", errors="replace") as table:
+            return any(_unescape(line.split()[4]) == real for line in table
+                       if len(line.split()) > 4)
+    except OSError:
+        return False
+
+
+def _unescape(field_text: str) -> str:
+    """A mountinfo field, whose spaces and other such characters are octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field_text)
+
+
+def describe(exc: OSError) -> str:
+    """An error of the file system in a user's words, with the path it concerns."""
+    words = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EXDEV: "it is on another file system",
+        errno.EBUSY: "it is in use (a mount point?)",
+    }.get(exc.errno or 0, exc.strerror or str(exc))
+    return f"{words}: {exc.filename}" if exc.filename else words
+
+
+def nearly_full(folder: Path) -> str | None:
+    """How much space is left where `folder` is, when that is almost none."""
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(folder).free
+        if free < NEARLY_FULL:
+            return f"the disk holding {folder} is full ({free // 1024:,} KB left)"
+    return None
+
+
+class WriteFailed(OutputError):
+    """Writing the output failed; `changed` names the output's files left changed (none
+    when it is as it was before the build)."""
+
+    def __init__(self, out: Path, cause: str, changed: list[str]) -> None:
+        if changed:
+            shown = ", ".join(changed[:8]) + (f" and {len(changed) - 8} more"
+                                             if len(changed) > 8 else "")
+            state = (f"these files in it are changed and could not be put back: {shown}; "
+                     "the next build writes the output again in full")
+        else:
+            state = "the output is as it was"
+        super().__init__(f"could not write the output in {out}: {cause}; {state}")
+        self.changed = changed
 
 
 class Staging:
-    """A new output written beside the old one (`.<out>.staging`) and put in its place by
-    `publish()`; `discard()` leaves the old output as it was. `put()` needs nothing but this
-    object, so forked workers write their pages themselves.
+    """A new output written beside the old one and put in its place by `publish()`;
+    `discard()` leaves the old output as it was. `put()` needs nothing but this object, so
+    forked workers write their pages themselves. Made under the output's lock, which it
+    notes its working folders in; it refuses an output holding files no build wrote.
 
-    With `in_place` and an output this version wrote, only changed files are staged and
-    `publish()` moves them into the output (see the module's notes); otherwise the staging
-    folder holds the whole new output, unchanged pages hard-linked from the old one."""
+    With `in_place` and an output this version wrote, or an output that is a mount point,
+    only changed files are staged and `publish()` moves them into the output (see the
+    module's notes); otherwise the staging folder holds the whole new output, unchanged
+    pages hard-linked from the old one."""
 
-    def __init__(self, out: Path, *, in_place: bool = False, trust: bool = True) -> None:
+    def __init__(self, out: Path, lock: OutputLock, *, in_place: bool = False,
+                 trust: bool = True) -> None:
         self.out = out.resolve()
         self.out_real = str(self.out)  # resolve() followed any links to the output itself
-        self.previous = previous_folder(self.out)
-        for leftover in (*_staging_folders(self.out), self.previous):
-            shutil.rmtree(leftover, ignore_errors=True)
-        self.root = self.out.with_name(f".{self.out.name}.{secrets.token_hex(4)}.staging")
+        self.lock = lock
+        found = read_record(self.out)
+        try:
+            self._record_bytes: bytes | None = record_path(self.out).read_bytes()
+        except OSError:
+            self._record_bytes = None
+        # Which files a build wrote, as the record says even when it is not trusted to reuse
+        # them: a record from elsewhere can only claim files that a build would rewrite.
+        known = found or _legacy_record(self.out) or Record()
+        self.written_before = known.files_written()
+        self.had_index = known.search_index
+        foreign = foreign_files(self.out, self.written_before, self.had_index)
+        if foreign:
+            raise ForeignFiles(self.out, foreign)
+        self.swappable = not is_mount_point(self.out)
+        token = secrets.token_hex(4)
+        if self.swappable:
+            base, stem = self.out.parent, f".{self.out.name}.{token}"
+        else:  # nothing can be renamed into a mount point from outside it
+            base, stem = self.out, f".cophandbook.{token}"
+        self.root = lock.claim(base / f"{stem}.staging")
+        self.undo = base / f"{stem}.undo"
+        self.previous = base / f"{stem}.previous"
         self.root.mkdir(parents=True)
         self.owner = os.getpid()
         # Without `trust` (an output that may not be this program's: see build.py), nothing
-        # of the old output is kept, and the new one replaces the whole folder.
-        old = read_record(self.out) if trust else None
+        # of the old output is kept, and every file is written anew.
+        old = found if trust else None
         self.old = old or Record()
-        self.in_place = in_place and old is not None and bool(old.fingerprint)
+        self.in_place = not self.swappable or (in_place and old is not None
+                                                and bool(old.fingerprint) and self.out.is_dir())
 
     def _orphaned(self) -> None:
         """A worker whose build was killed stops rather than write for nobody."""
@@ -178,7 +326,7 @@ class Staging:
         """Write one file: (its digest, True if written, False if it was the same as the
         previous output's file and is kept, or hard-linked, from it instead)."""
         self._orphaned()
-        target = _inside(self.root, rel)
+        target = inside(self.root, rel)
         digest = _digest(data)
         same = self.old.digests.get(rel) == digest
         if same and self.in_place and _same_size(self.out / rel, len(data)):
@@ -198,7 +346,7 @@ class Staging:
             return None
         if self.in_place:  # os.path, not Path: this runs for every page of a rebuild
             return (digest, False) if os.path.isfile(os.path.join(self.out_real, rel)) else None
-        target = _inside(self.root, rel)
+        target = inside(self.root, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(self.out / rel, target)
@@ -206,118 +354,138 @@ class Staging:
             return None
         return digest, False
 
-    def _in_output(self, rel: str) -> Path:
-        """`out/rel` with its folder made, refusing a folder that a link leads elsewhere:
-        unlike the staging folder, the output may hold links someone else put there."""
-        target = _inside(self.out, rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        folder = os.path.realpath(target.parent)
-        if folder != self.out_real and not folder.startswith(self.out_real + os.sep):
-            raise OutputError(f"refusing to write {rel}: its folder in {self.out} is a link "
-                              f"to {folder}, outside the output folder")
-        return target
-
-    def _update_in_place(self, static: tuple[StaticFile, ...], record: Record,
-                         index: Path | None) -> int:
-        _write_record(self.out, Record())  # incomplete until the last line
-        before = set(self.old.digests) | set(self.old.static)
-        for rel in sorted(before - set(record.digests) - set(record.static)):
-            gone = _inside(self.out, rel)
-            if not gone.parent.is_dir():
-                continue
-            gone = self._in_output(rel)
-            with contextlib.suppress(FileNotFoundError):
-                gone.unlink()
-            remove_empty_folders(gone.parent, self.out)
-        for root, folders, names in os.walk(self.root):
-            if root == str(self.root) and index is not None and index.name in folders:
-                folders.remove(index.name)  # put in place whole, below
-            for name in names:
-                staged = Path(root, name)
-                os.replace(staged, self._in_output(staged.relative_to(self.root).as_posix()))
-        copied = 0
-        for item in static:
-            target = self._in_output(item.site_path)
-            if _same_stamp(item.path, target):
-                continue
-            partial = target.with_name(f".{target.name}.partial")
-            shutil.copy2(item.path, partial)
-            os.replace(partial, target)
-            copied += 1
-        if index is not None or self.old.search_index:
-            current = self._in_output(SEARCH_DIR)
-            if os.path.lexists(current):
-                os.replace(current, self.root / f".{SEARCH_DIR}.old")
-            if index is not None:
-                os.replace(index, current)
-        shutil.rmtree(self.root)
-        _write_record(self.out, record)
-        return copied
-
     def publish(self, static: tuple[StaticFile, ...], record: Record,
                 index: Indexer | None = None) -> int:
         """Copy the static files, let `index` write the search index of the new pages, then
-        put the new output in place; the number of static files copied."""
+        put the new output in place; the number of static files copied. Raises WriteFailed
+        when the file system refuses a change (the output then is as it was, or the error
+        names what changed)."""
         record.static = sorted(item.site_path for item in static)
         record.search_index = index is not None
-        if self.in_place:
-            fresh = None
-            if index is not None:
-                fresh = self.root / f".{SEARCH_DIR}.new"
-                try:
-                    index(self.out, self.root, fresh)
-                except BaseException:
-                    self.discard()
-                    raise
-            return self._update_in_place(static, record, fresh)
+        pending = Record(owned=sorted(self.written_before | record.files_written()),
+                         search_index=self.had_index or record.search_index)
+        fresh = self.root / f".{SEARCH_DIR}.new" if self.in_place else self.root / SEARCH_DIR
         try:
-            for item in static:
-                target = _inside(self.root, item.site_path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(item.path, target)  # its time too: see _same_stamp
+            copied = self._stage_static(static)
             if index is not None:
-                index(self.root, None, self.root / SEARCH_DIR)
-            _write_record(self.out, Record())  # incomplete until the swap is done
-        except BaseException:
+                index(self.out, self.root, fresh) if self.in_place else \
+                    index(self.root, None, fresh)
+        except BaseException as exc:
+            full = nearly_full(self.root)
             self.discard()
+            if isinstance(exc, OSError):
+                raise WriteFailed(self.out, full or describe(exc), []) from exc
+            if full and isinstance(exc, Exception):
+                raise WriteFailed(self.out, full, []) from exc
             raise
-        # os.replace cannot replace a non-empty folder: move the old one aside, then swap.
-        if self.out.exists():
-            os.replace(self.out, self.previous)
-        os.replace(self.root, self.out)
-        if self.previous.exists():
-            shutil.rmtree(self.previous)
+        if self.in_place:
+            self._update(record, pending, fresh if index is not None else None)
+        else:
+            self._swap(record, pending)
+        return copied
+
+    def _stage_static(self, static: tuple[StaticFile, ...]) -> int:
+        """Copy the static files into the staging folder: all of them, or for an update in
+        place those not copied there by an earlier build."""
+        copied = 0
+        for item in static:
+            if self.in_place and _same_stamp(item.path, self.out / item.site_path):
+                continue
+            target = inside(self.root, item.site_path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(item.path, target)  # its time too: see _same_stamp
+            copied += 1
+        return copied
+
+    def _update(self, record: Record, pending: Record, index: Path | None) -> None:
+        _write_record(self.out, pending)  # incomplete until the last line
+        changes = Changes(self.out, self.lock.claim(self.undo))
+        gone = sorted(self.written_before - record.files_written())
+        try:
+            for rel in gone:
+                changes.remove(rel)
+            for root, folders, names in os.walk(self.root):
+                if root == str(self.root) and index is not None and index.name in folders:
+                    folders.remove(index.name)  # put in place whole, below
+                for name in names:
+                    staged = Path(root, name)
+                    changes.place(staged, staged.relative_to(self.root).as_posix())
+            if index is not None:
+                changes.place(index, SEARCH_DIR)
+            elif self.had_index:
+                changes.remove(SEARCH_DIR)
+        except BaseException as exc:
+            self._failed(exc, changes.roll_back())
+        for rel in gone:
+            remove_empty_folders(self.out.joinpath(*rel.split("/")).parent, self.out)
+        self.discard()
         _write_record(self.out, record)
-        return len(static)
+
+    def _swap(self, record: Record, pending: Record) -> None:
+        _write_record(self.out, pending)  # incomplete until the swap is done
+        moved = False
+        try:
+            # os.replace cannot replace a non-empty folder: move the old one aside first.
+            if os.path.lexists(self.out):
+                os.replace(self.out, self.lock.claim(self.previous))
+                moved = True
+            os.replace(self.root, self.out)
+        except BaseException as exc:
+            left: list[str] = []
+            if moved:
+                try:
+                    os.replace(self.previous, self.out)
+                except OSError:  # the next build puts it back: it is claimed
+                    left = [f"the whole output, moved to {self.previous}"]
+            self._failed(exc, left)
+        shutil.rmtree(self.previous, ignore_errors=True)
+        self.lock.release(self.previous)
+        _write_record(self.out, record)
+
+    def _failed(self, exc: BaseException, left: list[str]) -> None:
+        """After a change to the output failed and was undone (but for `left`): the record
+        is the old one again when the output is, the working folders go, and the error is
+        raised as what it means for the output."""
+        if not left:
+            self._put_back_record()
+        self.discard()
+        if isinstance(exc, OSError):
+            raise WriteFailed(self.out, nearly_full(self.out) or describe(exc), left) from exc
+        if isinstance(exc, OutputError) and not isinstance(exc, WriteFailed):
+            raise WriteFailed(self.out, str(exc), left) from exc
+        raise exc
+
+    def _put_back_record(self) -> None:
+        path = record_path(self.out)
+        with contextlib.suppress(OSError):
+            if self._record_bytes is None:
+                path.unlink(missing_ok=True)
+            else:
+                partial = path.with_name(f"{path.name}.partial")
+                partial.write_bytes(self._record_bytes)
+                os.replace(partial, path)
 
     def discard(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        for folder in (self.root, self.undo):
+            shutil.rmtree(folder, ignore_errors=True)
+            self.lock.release(folder)
 
 
 def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
             index: Indexer | None = None, record: Record | None = None) -> Published:
     """Write `files` and the static files as the new output, all at once (see Staging)."""
-    staging = Staging(out)
-    record = record or Record()
-    written = unchanged = 0
-    try:
-        for rel, data in sorted(files.items()):
-            record.digests[rel], fresh = staging.put(rel, data)
-            written, unchanged = written + fresh, unchanged + (not fresh)
-    except BaseException:
-        staging.discard()
-        raise
-    return Published(written + staging.publish(static, record, index), unchanged)
-
-
-def _staging_folders(out: Path) -> list[Path]:
-    """The staging folders earlier builds into `out` left behind (killed, or cut short)."""
-    own = re.compile(rf"\.{re.escape(out.name)}(\.[0-9a-f]{{8}})?\.staging")
-    try:
-        return [entry for entry in out.parent.iterdir()
-                if own.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink()]
-    except OSError:
-        return []
+    with OutputLock(out) as lock:
+        staging = Staging(out, lock)
+        record = record or Record()
+        written = unchanged = 0
+        try:
+            for rel, data in sorted(files.items()):
+                record.digests[rel], fresh = staging.put(rel, data)
+                written, unchanged = written + fresh, unchanged + (not fresh)
+        except BaseException:
+            staging.discard()
+            raise
+        return Published(written + staging.publish(static, record, index), unchanged)
 
 
 def _write_record(out: Path, record: Record) -> None:

@@ -28,6 +28,7 @@ import cophandbook.build
 from cophandbook import history
 from cophandbook.build import build
 from cophandbook.check import check
+from cophandbook.lock import lock_path
 from cophandbook.output import record_path
 from tests.conftest import EXAMPLE_SITE, EXEMPLAR, SETTINGS, git, write_files
 from tests.test_rebuild import assert_same_as_a_clean_build, digests
@@ -44,9 +45,10 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
 
 def hidden_siblings(folder: Path) -> list[str]:
     """Staging and other working folders a build leaves beside its output (but the record
-    of the output, which stays beside it)."""
+    of the output and the lock file, which stay beside it)."""
     return sorted(p.name for p in folder.parent.iterdir()
-                  if p.name.startswith(".") and p.name != record_path(folder).name)
+                  if p.name.startswith(".")
+                  and p.name not in (record_path(folder).name, lock_path(folder).name))
 
 
 FAILURES = {
@@ -349,6 +351,13 @@ def forged_repo(tmp_path: Path, make_site) -> Path:
 
 
 def assert_rebuilt_in_full(site: Path, tmp_path: Path) -> None:
+    # The page the record does not list is not the build's to delete: the build stops and
+    # names it, writing nothing, until it is gone.
+    stopped = build(site)
+    [error] = stopped.problems.errors
+    assert error.code == "output-not-ours" and error.message.endswith(": evil/")
+    assert FORGED in (site / "_site/evil/index.html").read_bytes()
+    git(site, "rm", "-rq", "_site/evil")
     result = build(site)
     assert result.written and not result.unchanged
     assert result.pages_reused == 0 and result.files_kept == 0

@@ -4,6 +4,7 @@ import pytest
 
 from cophandbook.output import (
     LEGACY_MARKER,
+    ForeignFiles,
     OutputError,
     check_output_folder,
     publish,
@@ -20,7 +21,9 @@ def test_publish_swaps_in_a_complete_folder(tmp_path):
     assert not (out / "old.html").exists()
     # What the build knows of it is beside it, not in what gets published.
     assert record_path(out).is_file() and not (out / LEGACY_MARKER).exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cophandbook.json", "out"]
+    # Beside it: the record and the lock builds take turns with, and no working folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".out.cophandbook.json", ".out.cophandbook.lock", "out"]
     assert sorted(p.name for p in out.iterdir()) == ["a"]
 
 
@@ -55,7 +58,21 @@ def test_a_folder_with_the_record_of_an_earlier_version_inside_is_known_as_ours(
     (out / "index.html").write_text("old")
     with pytest.raises(OutputError):
         check_output_folder(site, out)
-    (out / LEGACY_MARKER).write_text("{}")
+    (out / LEGACY_MARKER).write_text('{"digests": {"index.html": "0"}}')
     check_output_folder(site, out)
     publish({"index.html": b"new"}, (), out)
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]  # the old marker is gone
+
+
+@pytest.mark.parametrize("marker", ["", "{}", "not json", '{"digests": {"other.html": "0"}}'])
+def test_a_marker_never_makes_a_file_it_does_not_list_ours(tmp_path, marker):
+    """`touch d/.cophandbook-output` once made the next build replace all of `d`."""
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "thesis.txt").write_text("x")
+    (out / LEGACY_MARKER).write_text(marker)
+    with pytest.raises(ForeignFiles) as raised:
+        publish({"index.html": b"new"}, (), out)
+    assert raised.value.names == ["thesis.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [LEGACY_MARKER, "thesis.txt"]
+    assert (out / "thesis.txt").read_text() == "x"

@@ -215,7 +215,10 @@ def test_an_update_cut_short_is_redone_in_full(make_site, tmp_path, monkeypatch)
         real_replace(source, target)
 
     monkeypatch.setattr(cophandbook.output.os, "replace", disk_full)
-    assert "No space left" in output_folder_error(build(site))
+    # Every rename of that page fails, putting the old one back too: the error names it.
+    failed = build(site)
+    assert "the disk is full" in output_folder_error(failed)
+    assert failed.output_changed == ("skills/toasts/exemplars/wedding-toast/index.html",)
     monkeypatch.setattr(cophandbook.output.os, "replace", real_replace)
     again = build(site)
     assert again.written and not again.unchanged and again.pages_reused == 0
