@@ -247,6 +247,13 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
             return _build(site, out, base_url, progress, lock, problems)
 
 
+def _not_ours(problems: Diagnostics, exc: ForeignFiles, out: Path) -> None:
+    problems.error("output-not-ours", str(exc), Location(out),
+                   "move them into static/ (every build publishes what is there) or out of "
+                   "the output folder; files left by an earlier build are gone once the "
+                   "output folder is removed and built again")
+
+
 def _search_state(record: Record) -> bytes:
     """What the last search index covers, as its output's record keeps it (nothing when
     the record's copy cannot be read: every shard is indexed again)."""
@@ -311,10 +318,7 @@ def _build(site: Path, out: Path, base_url: str | None, progress: Progress | Non
     try:
         staging = Staging(out, lock, in_place=True, trust=trusted)
     except ForeignFiles as exc:
-        problems.error("output-not-ours", str(exc), Location(out),
-                       "move them into static/ (every build publishes what is there) or "
-                       "out of the output folder; files left by an earlier build are gone "
-                       "once the output folder is removed and built again")
+        _not_ours(problems, exc, out)
         return result
     except OSError as exc:
         problems.error("output-folder", f"could not write beside the output {out}: "
@@ -353,6 +357,9 @@ def _build(site: Path, out: Path, base_url: str | None, progress: Progress | Non
     except SearchError as exc:
         problems.error("search-failed", str(exc), Location(site / "handbook.yml"),
                        "set 'search: false' to build without search, and report the problem")
+        return result
+    except ForeignFiles as exc:
+        _not_ours(problems, exc, out)
         return result
     except WriteFailed as exc:
         problems.error("output-folder", str(exc), Location(out),

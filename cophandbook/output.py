@@ -179,7 +179,7 @@ class ForeignFiles(OutputError):
     def __init__(self, out: Path, names: list[str]) -> None:
         shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
         super().__init__(f"{out} holds files cophandbook did not write, which this build "
-                         f"would delete: {shown}")
+                         f"would replace or delete: {shown}")
         self.names = names
 
 
@@ -296,10 +296,19 @@ class Staging:
         known = found or _legacy_record(self.out) or Record()
         self.written_before = known.files_written()
         self.had_index = known.search_index
-        foreign = foreign_files(self.out, self.written_before, self.had_index)
+        self.swappable = not is_mount_point(self.out)
+        # Without `trust` (an output that may not be this program's: see build.py), nothing
+        # of the old output is kept, and every file is written anew.
+        old = found if trust else None
+        self.old = old or Record()
+        self.in_place = not self.swappable or (in_place and old is not None
+                                                and bool(old.fingerprint) and self.out.is_dir())
+        # A new output swapped in would lose every file in the old one; an update in place
+        # replaces only the files it writes, and checks those (see `_update`).
+        foreign = [] if self.in_place else foreign_files(self.out, self.written_before,
+                                                         self.had_index)
         if foreign:
             raise ForeignFiles(self.out, foreign)
-        self.swappable = not is_mount_point(self.out)
         token = secrets.token_hex(4)
         if self.swappable:
             base, stem = self.out.parent, f".{self.out.name}.{token}"
@@ -310,12 +319,6 @@ class Staging:
         self.previous = base / f"{stem}.previous"
         self.root.mkdir(parents=True)
         self.owner = os.getpid()
-        # Without `trust` (an output that may not be this program's: see build.py), nothing
-        # of the old output is kept, and every file is written anew.
-        old = found if trust else None
-        self.old = old or Record()
-        self.in_place = not self.swappable or (in_place and old is not None
-                                                and bool(old.fingerprint) and self.out.is_dir())
 
     def _orphaned(self) -> None:
         """A worker whose build was killed stops rather than write for nobody."""
@@ -398,18 +401,22 @@ class Staging:
         return copied
 
     def _update(self, record: Record, pending: Record, index: Path | None) -> None:
+        staged = self._staged(index)
+        foreign = [rel for rel in staged if rel not in self.written_before
+                   and os.path.lexists(os.path.join(self.out_real, rel))]
+        if index is not None and not self.had_index and os.path.lexists(self.out / SEARCH_DIR):
+            foreign.append(f"{SEARCH_DIR}/")
+        if foreign:
+            self.discard()
+            raise ForeignFiles(self.out, sorted(foreign))
         _write_record(self.out, pending)  # incomplete until the last line
         changes = Changes(self.out, self.lock.claim(self.undo))
         gone = sorted(self.written_before - record.files_written())
         try:
             for rel in gone:
                 changes.remove(rel)
-            for root, folders, names in os.walk(self.root):
-                if root == str(self.root) and index is not None and index.name in folders:
-                    folders.remove(index.name)  # put in place whole, below
-                for name in names:
-                    staged = Path(root, name)
-                    changes.place(staged, staged.relative_to(self.root).as_posix())
+            for rel in staged:
+                changes.place(self.root.joinpath(*rel.split("/")), rel)
             if index is not None:
                 changes.place(index, SEARCH_DIR)
             elif self.had_index:
@@ -420,6 +427,16 @@ class Staging:
             remove_empty_folders(self.out.joinpath(*rel.split("/")).parent, self.out)
         self.discard()
         _write_record(self.out, record)
+
+    def _staged(self, index: Path | None) -> list[str]:
+        """The files staged for an update in place, as paths in the output."""
+        found = []
+        for root, folders, names in os.walk(self.root):
+            if root == str(self.root) and index is not None and index.name in folders:
+                folders.remove(index.name)  # put in place whole
+            under = os.path.relpath(root, self.root).replace(os.sep, "/")
+            found.extend(name if under == "." else f"{under}/{name}" for name in names)
+        return found
 
     def _swap(self, record: Record, pending: Record) -> None:
         _write_record(self.out, pending)  # incomplete until the swap is done

@@ -355,7 +355,7 @@ def assert_rebuilt_in_full(site: Path, tmp_path: Path) -> None:
     # names it, writing nothing, until it is gone.
     stopped = build(site)
     [error] = stopped.problems.errors
-    assert error.code == "output-not-ours" and error.message.endswith(": evil/")
+    assert error.code == "output-not-ours" and error.message.endswith("delete: evil/")
     assert FORGED in (site / "_site/evil/index.html").read_bytes()
     git(site, "rm", "-rq", "_site/evil")
     result = build(site)

@@ -131,6 +131,10 @@ def test_what_a_killed_build_claimed_is_cleared_and_its_output_put_back(make_sit
 
 # Files a build did not write are never deleted.
 
+MINE = {"CNAME": "handbook.example.org", "uploads/thesis.pdf": "%PDF",
+        ".well-known/security.txt": "Contact: x"}
+
+
 def _update_cut_short(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Leave `site`'s output half updated, its record incomplete, as a build whose renames
     fail and cannot be undone does."""
@@ -148,11 +152,14 @@ def _update_cut_short(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert json.loads(record_path(site / "_site").read_text())["fingerprint"] == ""
 
 
-RECORD_STATES = ["complete", "incomplete", "unreadable", "an old marker inside"]
+RECORD_STATES = ["incomplete", "unreadable", "an old marker inside"]
 
 
 @pytest.mark.parametrize("state", RECORD_STATES)
-def test_files_a_build_did_not_write_stop_it_and_are_kept(make_site, monkeypatch, state):
+def test_files_a_build_did_not_write_stop_a_whole_new_output_and_are_kept(make_site,
+                                                                         monkeypatch, state):
+    """A new output swapped in would lose them: the build stops before writing, naming
+    them. (A marker once made the next build replace the whole folder.)"""
     site = make_site()
     out = site / "_site"
     assert build(site).written
@@ -163,29 +170,43 @@ def test_files_a_build_did_not_write_stop_it_and_are_kept(make_site, monkeypatch
     elif state == "an old marker inside":
         record_path(out).unlink()
         (out / ".cophandbook-output").touch()
-    mine = {"CNAME": "handbook.example.org", "uploads/thesis.pdf": "%PDF",
-            ".well-known/security.txt": "Contact: x"}
-    write_files(out, mine)
+    write_files(out, MINE)
     write_files(site, {"content/guides/new.md": "---\ntitle: New\n---\nNew.\n"})
     before, record = snapshot(out), _bytes(record_path(out))
     result = build(site)
+    assert snapshot(out) == before and _bytes(record_path(out)) == record
     [error] = result.problems.errors
     assert error.code == "output-not-ours" and "static/" in (error.hint or "")
-    named = error.message.split("would delete: ")[1]
-    if state in ("complete", "incomplete"):  # the record lists every file a build wrote
+    named = error.message.split("would replace or delete: ")[1]
+    if state == "incomplete":  # the record lists every file a build wrote
         assert named == ".well-known/, CNAME, uploads/"
     else:  # nothing is known to be the build's: every file is named, none deleted
         assert named.startswith(".well-known/, 404.html, CNAME, ") and "more" in named
-    assert snapshot(out) == before and _bytes(record_path(out)) == record
     # Moved into static/, they are published with every build.
-    for rel in mine:
-        (out / rel).unlink()
-    shutil.rmtree(out / "uploads"), shutil.rmtree(out / ".well-known")
-    if state != "complete" and state != "incomplete":
-        shutil.rmtree(out)
-    write_files(site, {f"static/{rel}": text for rel, text in mine.items()})
+    shutil.rmtree(out)
+    write_files(site, {f"static/{rel}": text for rel, text in MINE.items()})
     assert build(site).written
-    assert all((out / rel).read_text() == text for rel, text in mine.items())
+    assert all((out / rel).read_text() == text for rel, text in MINE.items())
+
+
+def test_an_update_in_place_keeps_files_it_did_not_write_and_never_replaces_one(make_site):
+    site = make_site()
+    out = site / "_site"
+    assert build(site).written
+    write_files(out, MINE)
+    write_files(site, CHANGES)
+    assert build(site).written
+    assert all((out / rel).read_text() == text for rel, text in MINE.items())
+    # A new page where a file of someone else's is: the build stops and names it.
+    write_files(out, {"guides/new/index.html": "by hand"})
+    write_files(site, {"content/guides/new.md": "---\ntitle: New\n---\nNew.\n"})
+    before, record = snapshot(out), record_path(out).read_bytes()
+    result = build(site)
+    assert snapshot(out) == before and record_path(out).read_bytes() == record
+    [error] = result.problems.errors
+    assert error.code == "output-not-ours"
+    assert error.message.endswith("would replace or delete: guides/new/index.html")
+    assert hidden_siblings(out) == []
 
 
 def _bytes(path: Path) -> bytes | None:
