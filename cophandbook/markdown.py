@@ -31,7 +31,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import escape
-from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -175,29 +175,58 @@ def _note_dropped_nesting(md: MarkdownIt) -> None:
     md.block.tokenize = tokenize_noting_depth  # type: ignore[method-assign]
 
 
-def _unique_heading_ids(state: StateCore) -> None:
-    """After the anchors plugin: heading ids that are empty, or taken by the template, an
-    annotation or a footnote, get a free one instead. `env["reserved_ids"]` names ids
-    this handbook's templates use (its levels and criteria)."""
+class _Ids:
+    """Ids handed out in a body: a base that is not free is numbered (`base-1`, `base-2`, the
+    first free). Each base remembers the number after the last one it took: the numbers
+    below it were taken or refused before and still are, so numbering a title repeated takes
+    time in proportion to the repeats, not to their square."""
+
+    def __init__(self, refused: Callable[[str], bool] = lambda _id: False) -> None:
+        self._refused = refused
+        self._taken: set[str] = set()
+        self._next: dict[str, int] = {}
+
+    def free(self, candidate: str) -> bool:
+        return candidate not in self._taken and not self._refused(candidate)
+
+    def take(self, base: str) -> str:
+        chosen = base
+        if not self.free(base):
+            suffix = self._next.get(base, 1)
+            while not self.free(f"{base}-{suffix}"):
+                suffix += 1
+            self._next[base] = suffix + 1
+            chosen = f"{base}-{suffix}"
+        self._taken.add(chosen)
+        return chosen
+
+
+def _heading_ids(state: StateCore) -> None:
+    """Every heading's id as mdit-py-plugins' anchors plugin gave it (a GitHub-style slug of
+    its text, numbered when it repeats), then made free: an id that is empty, or taken by
+    the template, an annotation or a footnote, is replaced by a free one.
+    `env["reserved_ids"]` names ids this handbook's templates use (its levels and criteria).
+
+    The plugin itself is not used: it numbers a repeated slug by trying `slug-1`, `slug-2`
+    and on from the start every time, which takes quadratic time on a body that repeats one
+    heading. Both numberings here remember where they stopped (`_Ids`)."""
     reserved = TEMPLATE_IDS | state.env.get("reserved_ids", frozenset())
-    taken: set[str] = set()
-
-    def free(slug: str) -> bool:
-        return slug not in taken and slug not in reserved and not _RENDER_ID.fullmatch(slug)
-
-    for token in state.tokens:
+    slugs = _Ids()
+    ids = _Ids(lambda candidate: candidate in reserved or bool(_RENDER_ID.fullmatch(candidate)))
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
         if token.type != "heading_open":
             continue
-        slug = str(token.attrGet("id") or "")
+        children = tokens[index + 1].children or []
+        title = "".join(child.content for child in children
+                        if child.type in ("text", "code_inline"))
+        slug = slugs.take(slugify(title))
         if not any(char.isalnum() for char in slug):
             slug = "section"
-        if not free(slug):
-            suffix = 1
-            while not free(f"{slug}-{suffix}"):
-                suffix += 1
-            slug = f"{slug}-{suffix}"
-        token.attrSet("id", slug)
-        taken.add(slug)
+        if not ids.free(slug) and _RENDER_ID.fullmatch(f"{slug}-1"):
+            # Every numbered form of this slug is an annotation's id: number another.
+            slug = f"{slug}-heading"
+        token.attrSet("id", ids.take(slug))
 
 
 _TASK = re.compile(r"\[([ xX])\][ \t\n\v\f\r]+")
@@ -242,8 +271,7 @@ def make_parser(allow_html: bool) -> MarkdownIt:
     md.enable("table")
     md.use(footnote_plugin).use(deflist_plugin)
     md.core.ruler.after("inline", "task_lists", _task_lists)
-    md.use(anchors_plugin, min_level=1, max_level=6)
-    md.core.ruler.after("anchor", "unique_heading_ids", _unique_heading_ids)
+    md.core.ruler.push("heading_ids", _heading_ids)
     md.use(container_plugin, ANNOTATION)
     for name in CALLOUTS:
         md.use(container_plugin, name, render=_callout(name))

@@ -1,5 +1,5 @@
 """The inputs of cmark's pathological test suite (test/pathological_tests.py), with the
-HTML and container cases that matter to this project, at cmark's sizes times `scale`.
+HTML, container and heading cases that matter to this project, at cmark's sizes times `scale`.
 
 Used by tests/test_parser_limits.py (small scale: behaviour) and bench/pathological.py
 (full scale: time per file).
@@ -42,4 +42,5 @@ def cases(scale: float = 1.0) -> dict[str, str]:
         "nested callouts": "::: tip\n" * n(2000) + "x\n" + ":::\n" * n(2000),
         "many footnotes": "".join(f"x[^{i}]\n\n[^{i}]: n\n\n" for i in range(n(10000))),
         "definition lists": "Term\n: def\n" * n(30000),
+        "repeated headings": "## Same\n\nx\n" * n(3300),
     }

@@ -1,6 +1,16 @@
-from bs4 import BeautifulSoup
+import os
+import random
+import re
+import sys
+from collections.abc import Callable
+from types import FrameType
 
-from cophandbook.markdown import render_inline, render_markdown, without_annotations
+import pytest
+from bs4 import BeautifulSoup
+from mdit_py_plugins.anchors.index import slugify, unique_slug
+
+from cophandbook.deadline import time_limit
+from cophandbook.markdown import TEMPLATE_IDS, render_inline, render_markdown, without_annotations
 
 
 def html(text: str, **kwargs) -> BeautifulSoup:
@@ -128,3 +138,84 @@ def test_link_positions_in_tables_lists_quotes_and_reference_definitions():
     assert [(link.href, link.line, link.col) for link in body.links] == [
         ("t.md", 12, 7), ("u.md", 14, 11), ("u.md", 15, 13), ("r.md", 19, 8),
         ("/q.png", 17, 8)]
+
+
+# -- heading ids ------------------------------------------------------------------------------
+
+def ids_as_before(titles: list[str], reserved: frozenset[str]) -> list[str]:
+    """The ids headings were given by mdit-py-plugins' anchors plugin and the rule that made
+    them free, as written before: every repeat searched its number from 1."""
+    slugs: set[str] = set()
+    taken: set[str] = set()
+    unavailable = TEMPLATE_IDS | reserved
+    ids = []
+    for title in titles:
+        slug = unique_slug(slugify(title), slugs)
+        if not any(char.isalnum() for char in slug):
+            slug = "section"
+
+        def free(candidate: str) -> bool:
+            return (candidate not in taken and candidate not in unavailable
+                    and not re.fullmatch(r"note-\d+|fn\d+|fnref\d+(?::\d+)?", candidate))
+
+        if not free(slug):
+            suffix = 1
+            while not free(f"{slug}-{suffix}"):
+                suffix += 1
+            slug = f"{slug}-{suffix}"
+        taken.add(slug)
+        ids.append(slug)
+    return ids
+
+
+TITLES = ["Same", "Same 1", "Same-1", "Same 1 1", "same-2", "!", "?", "_", "-", "Section",
+          "Section 1", "Main", "Main 1", "Note 1", "Note 2", "fn1", "fnref1", "Novice",
+          "Structure", "Structure--novice", "Café & co", "`Same`", "What's next?"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_heading_ids_are_those_given_before(seed):
+    rng = random.Random(seed)
+    titles = [rng.choice(TITLES) for _ in range(80)]
+    reserved = frozenset({"novice", "structure", "structure--novice", "section-2", "same-3"})
+    body = render_markdown("".join(f"## {title}\n\ntext\n\n" for title in titles),
+                           reserved_ids=reserved)
+    assert [h.id for h in body.headings] == ids_as_before(titles, reserved)
+
+
+def lines_run(work: Callable[[], object]) -> int:
+    """Python lines run by `work`, but for markdown-it's own (parsing, linear)."""
+    count = 0
+
+    def line(_frame: FrameType, event: str, _arg: object) -> object:
+        nonlocal count
+        count += event == "line"
+        return line
+
+    def call(frame: FrameType, _event: str, _arg: object) -> object:
+        return None if f"{os.sep}markdown_it{os.sep}" in frame.f_code.co_filename else line
+
+    previous = sys.gettrace()
+    sys.settrace(call)
+    try:
+        work()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def test_ids_for_a_repeated_heading_take_linear_work():
+    def work(repeats: int) -> int:
+        return lines_run(lambda: render_markdown("## Same\n\nx\n" * repeats))
+
+    work(10)  # the parser's first use compiles what it keeps
+    # Linear: twice the repeats, twice the work (numbering each repeat from 1 is quadratic).
+    assert work(600) <= 2.2 * work(300)
+
+
+def test_a_heading_whose_numbered_ids_are_all_taken_gets_another():
+    # A criterion named "note" reserves the id, and every "note-<number>" is an
+    # annotation's: numbering "note" searched for a free one without end.
+    with time_limit(5):
+        body = render_markdown("## Note\n\n## Note\n", reserved_ids=frozenset({"note"}))
+    assert [h.id for h in body.headings] == ["note-heading", "note-1-1"]
