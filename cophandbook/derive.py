@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from markupsafe import escape
 
 from cophandbook.bodycache import BodyCache, body_key
 from cophandbook.bodytext import SourceChanged
-from cophandbook.deadline import TimeUp, time_limit
+from cophandbook.deadline import TimeUp, budget, left, time_limit
 from cophandbook.diagnostics import Diagnostics, Location
 from cophandbook.fields import choices_hint
 from cophandbook.markdown import (
@@ -28,6 +30,16 @@ from cophandbook.references import make_rewriter
 from cophandbook.urls import Urls
 
 Item = Skill | Rubric | Exemplar | Exercise | Session | Page
+K = TypeVar("K")
+
+# What rendering contributors' Markdown may take, in seconds: each body (`render_seconds`),
+# and all the bodies a build renders (`budget_seconds`), from a base and per million
+# characters. Tests lower them.
+BODY_SECONDS, BODY_SECONDS_PER_MB = 2.5, 1.0
+BUILD_SECONDS, BUILD_SECONDS_PER_MB = 30.0, 10.0
+# Bodies not rendered, or not from the text planned with: never kept, reported once.
+_UNFINISHED = frozenset({"changed-during-build", "build-too-slow"})
+SLOWEST_NAMED = 5  # files a spent budget names
 
 
 def site_path_of(item: Item) -> str:
@@ -190,6 +202,8 @@ def _check_notes(item: Item, body: Outline, problems: Diagnostics) -> None:
                 problems.error("markdown-too-slow", "this text takes too long to read as "
                                "Markdown", where, "look for long runs of unclosed brackets, "
                                "'<![CDATA[', '<!--' or emphasis marks; split the file")
+            case "build-too-slow":
+                pass  # one mistake, one error: the build's (`_report_spent_budget`)
 
 
 def check_body(handbook: Handbook, item: Item, outline: Outline, problems: Diagnostics) -> None:
@@ -199,14 +213,22 @@ def check_body(handbook: Handbook, item: Item, outline: Outline, problems: Diagn
     _check_notes(item, outline, problems)
 
 
-def _changed(body: RenderedBody) -> bool:
-    return any(note.code == "changed-during-build" for note in body.notes)
+def _unfinished(body: RenderedBody | Outline) -> bool:
+    return any(note.code in _UNFINISHED for note in body.notes)
 
 
 def render_seconds(size: int) -> float:
     """Time allowed to render a body of `size` characters: far beyond what real writing
     takes (a megabyte of prose renders in well under a second), well short of a stall."""
-    return 2.5 + size / 1_000_000
+    return BODY_SECONDS + BODY_SECONDS_PER_MB * size / 1_000_000
+
+
+def budget_seconds(size: int) -> float:
+    """Time allowed to render bodies of `size` characters in all, from the first to the
+    last, however many workers render them: far beyond what real writing takes, dense lists
+    and tables included, and never less than one body's limit; files each slow but within
+    their own limit reach it long before they make a stall."""
+    return BUILD_SECONDS + BUILD_SECONDS_PER_MB * size / 1_000_000
 
 
 def reserved_ids(handbook: Handbook) -> frozenset[str]:
@@ -229,6 +251,11 @@ def _context_digest(handbook: Handbook, urls: Urls, page_paths: dict[str, str],
     return hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
 
 
+def _unrendered(source: Source) -> RenderedBody:
+    """A body the build had no time left to render (see `_report_spent_budget`)."""
+    return RenderedBody("", (), (), (), (BodyNote("build-too-slow", source.body_line, 0, ""),))
+
+
 def _body_renderer(handbook: Handbook, urls: Urls, page_paths: dict[str, str],
                    reserved: frozenset[str]) -> Callable[[Item], RenderedBody]:
     settings = handbook.settings
@@ -243,9 +270,15 @@ def _body_renderer(handbook: Handbook, urls: Urls, page_paths: dict[str, str],
             return crit.name, urls.href(Urls.criterion(rubric.skill, crit.id))
 
         source = item.source
+        by_budget = False  # whether the build's time runs out before this body's would
         try:
+            if (remaining := left()) is not None and remaining <= 0:
+                return _unrendered(source)
             body = source.body
-            with time_limit(render_seconds(len(body))):
+            limit = render_seconds(len(body))
+            if (remaining := left()) is not None and remaining < limit:
+                limit, by_budget = remaining, True
+            with time_limit(limit):
                 return render_markdown(
                     body,
                     body_line=source.body_line,
@@ -255,6 +288,8 @@ def _body_renderer(handbook: Handbook, urls: Urls, page_paths: dict[str, str],
                     reserved_ids=reserved,
                 )
         except TimeUp:
+            if by_budget:
+                return _unrendered(source)  # the build's time is up, not this body's
             note = BodyNote("markdown-too-slow", source.body_line, 0, "")
             return RenderedBody(f"<pre>{escape(body)}</pre>", (), (), (), (note,))
         except SourceChanged:
@@ -284,9 +319,10 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     held: dict[str, RenderedBody] = {}  # bodies kept in memory: all of them without a cache
     outlines: dict[str, Outline] = {}
     keys: dict[str, str] = {}
+    timings = _Timings()
     if memo:
         keys = _body_keys(items, context, cache)
-        bodies, cached = _memo_bodies(items, keys, render_one, memo, cache, progress)
+        bodies, cached, timings = _memo_bodies(items, keys, render_one, memo, cache, progress)
         for rel, (body, outline) in bodies.items():
             held[rel], outlines[rel] = body, outline
     elif cache:
@@ -300,27 +336,26 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
 
         # Workers render and keep bodies in the cache, and send back only their outlines
         # (whole bodies only when the cache could not take them).
-        def render_and_keep(chunk: Sequence[str]) -> list[Outline | RenderedBody]:
-            results: list[Outline | RenderedBody] = []
-            for rel in chunk:
-                body = render_one(by_rel[rel])
-                kept = not _changed(body) and cache.put(keys[rel], body)
-                results.append(body.outline() if kept else body)
-            return results
+        def keep(item: Item, body: RenderedBody) -> Outline | RenderedBody:
+            kept = not _unfinished(body) and cache.put(keys[item.source.rel], body)
+            return body.outline() if kept else body
 
-        done = map_chunks(render_and_keep, missing,
-                          (lambda count: progress(cached + count)) if progress else None)
+        done, timings = _render_in_budget(
+            [by_rel[rel] for rel in missing], render_one, keep,
+            (lambda count: progress(cached + count)) if progress else None)
         for rel, result in zip(missing, done, strict=True):
             if isinstance(result, RenderedBody):
                 held[rel] = result
             else:
                 outlines[rel] = result
     else:
-        rendered = map_chunks(lambda chunk: [render_one(i) for i in chunk], items, progress)
+        rendered, timings = _render_in_budget(items, render_one, lambda _item, body: body,
+                                              progress)
         held = {item.source.rel: body for item, body in zip(items, rendered, strict=True)}
     for rel, body in held.items():
         if rel not in outlines:
             outlines[rel] = body.outline()
+    unfinished = {rel for rel, outline in outlines.items() if _unfinished(outline)}
 
     def load(rel: str) -> RenderedBody:
         body = cache.get(keys[rel]) if cache else None
@@ -330,8 +365,12 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     for item in items:
         item.source.text.release()  # a page that shows the body reads it from the cache
         check_body(handbook, item, outlines[item.source.rel], problems)
+    _report_spent_budget(items, outlines, timings, problems)
+    # A body without a key is one of which nothing is kept for the next build (its outline,
+    # the links found in it): the next renders it.
     derived = Derived(handbook, urls, Bodies(outlines, held, load), page_paths, cached=cached,
-                      body_keys=keys, body_context=context)
+                      body_keys={rel: key for rel, key in keys.items() if rel not in unfinished},
+                      body_context=context)
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
     for exemplar in handbook.exemplars:
         for criterion, level in derived.assessment(exemplar).items():
@@ -343,6 +382,75 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
             for ref in dict.fromkeys((r.skill, r.slug) for r in refs):
                 derived.used_in.setdefault((kind, *ref), []).append(session)
     return derived
+
+
+@dataclass
+class _Timings:
+    """How long each body rendered by a build took, by rel, and the budget they shared
+    (characters and seconds)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    size: int = 0
+    budget: float = 0.0
+
+
+def _render_in_budget(items: Sequence[Item], render_one: Callable[[Item], RenderedBody],
+                      keep: Callable[[Item, RenderedBody], K],
+                      progress: Callable[[int], None] | None = None
+                      ) -> tuple[list[K], _Timings]:
+    """`keep(item, body)` of each item's body, rendered on every core (see parallel.py)
+    within the budget for their size; once it is spent, the bodies left are not rendered
+    (their note says so: `build-too-slow`). `keep` runs where the body was rendered."""
+    size = sum(item.source.text.size for item in items)
+    timings = _Timings(size=size, budget=budget_seconds(size))
+
+    def render_and_keep(chunk: Sequence[Item]) -> list[tuple[K, float]]:
+        results: list[tuple[K, float]] = []
+        for item in chunk:
+            started = time.monotonic()
+            body = render_one(item)
+            results.append((keep(item, body), time.monotonic() - started))
+        return results
+
+    with budget(timings.budget):
+        done = map_chunks(render_and_keep, items, progress)
+    timings.seconds = {item.source.rel: seconds
+                       for item, (_, seconds) in zip(items, done, strict=True)}
+    return [result for result, _ in done], timings
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} KB"
+
+
+def _seconds_text(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+
+
+def _report_spent_budget(items: Sequence[Item], outlines: dict[str, Outline],
+                         timings: _Timings, problems: Diagnostics) -> None:
+    """One error for a build whose budget ran out, at the body that took longest, naming
+    the slowest files (what to look at first), not those that took next to nothing."""
+    stopped = {rel for rel, outline in outlines.items()
+               if any(note.code == "build-too-slow" for note in outline.notes)}
+    if not stopped:
+        return
+    by_rel = {item.source.rel: item for item in items}
+    slowest = (sorted(timings.seconds.items(), key=lambda pair: -pair[1])[:SLOWEST_NAMED]
+               or [(min(stopped), 0.0)])
+    named = ", ".join(
+        f"content/{rel} ({_seconds_text(seconds)}{', stopped' if rel in stopped else ''})"
+        for rel, seconds in slowest if seconds >= slowest[0][1] / 10)
+    first = by_rel[slowest[0][0]].source
+    problems.error(
+        "build-too-slow",
+        f"rendering this handbook's Markdown took longer than a build may take for "
+        f"{_size_text(timings.size)} of text ({_seconds_text(timings.budget)}), so "
+        f"{len(stopped)} of {len(timings.seconds)} bodies were not rendered; the slowest: "
+        f"{named}",
+        Location(first.path, first.body_line),
+        "look in the slowest files for long runs of unclosed brackets, '<![CDATA[', '<!--' "
+        "or emphasis marks, and simplify or split them")
 
 
 def _body_keys(items: Sequence[Item], context: str, cache: BodyCache | None
@@ -358,12 +466,12 @@ def _body_keys(items: Sequence[Item], context: str, cache: BodyCache | None
 def _memo_bodies(items: Sequence[Item], keys: dict[str, str],
                  render_one: Callable[[Item], RenderedBody], memo: Memo,
                  cache: BodyCache | None, progress: Callable[[int], None] | None = None
-                 ) -> tuple[dict[str, tuple[RenderedBody, Outline]], int]:
-    """Each item's body and outline, by rel, and how many bodies came from the cache.
-    Bodies the memo lacks (all of them when a preview starts) are read from the cache if it
-    has them, else rendered on every core (see parallel.py: when the preview's other
-    threads run, in-process) and put there. A body that changed while it was read is not
-    kept."""
+                 ) -> tuple[dict[str, tuple[RenderedBody, Outline]], int, _Timings]:
+    """Each item's body and outline, by rel, how many bodies came from the cache, and how
+    long those rendered took. Bodies the memo lacks (all of them when a preview starts) are
+    read from the cache if it has them, else rendered on every core (see parallel.py: when
+    the preview's other threads run, in-process) and put there. A body that changed while
+    it was read, or was not rendered, is not kept."""
     lacking = [item for item in items if not memo.has(("body", keys[item.source.rel]))]
     found: dict[str, RenderedBody] = {}
     for item in lacking if cache else ():
@@ -372,15 +480,13 @@ def _memo_bodies(items: Sequence[Item], keys: dict[str, str],
     cached = len(found)
     to_render = [item for item in lacking if item.source.rel not in found]
 
-    def render_and_keep_all(chunk: Sequence[Item]) -> list[RenderedBody]:
-        bodies = [render_one(item) for item in chunk]
-        for item, body in zip(chunk, bodies, strict=True):
-            if cache and not _changed(body):
-                cache.put(keys[item.source.rel], body)
-        return bodies
+    def keep(item: Item, body: RenderedBody) -> RenderedBody:
+        if cache and not _unfinished(body):
+            cache.put(keys[item.source.rel], body)
+        return body
 
-    found.update(zip((item.source.rel for item in to_render),
-                     map_chunks(render_and_keep_all, to_render, progress), strict=True))
+    rendered, timings = _render_in_budget(to_render, render_one, keep, progress)
+    found.update(zip((item.source.rel for item in to_render), rendered, strict=True))
     result: dict[str, tuple[RenderedBody, Outline]] = {}
     for item in items:
         rel = item.source.rel
@@ -388,10 +494,10 @@ def _memo_bodies(items: Sequence[Item], keys: dict[str, str],
         body = memo.get(key, lambda rel=rel: found[rel])
         # Outlines are kept too: making 10,000 of them is a tenth of a second a build.
         result[rel] = body, memo.get(("outline", keys[rel]), body.outline)
-        if _changed(body):
+        if _unfinished(body):
             memo.forget(key)
             memo.forget(("outline", keys[rel]))
-    return result, cached
+    return result, cached, timings
 
 
 def _placeless(outline: Outline) -> tuple[object, ...]:
@@ -416,11 +522,11 @@ def rederive_bodies(derived: Derived, items: Sequence[Item], memo: Memo,
     render_one = _body_renderer(handbook, derived.urls, derived.page_paths,
                                 reserved_ids(handbook))
     keys = _body_keys(items, derived.body_context, cache)
-    bodies, _ = _memo_bodies(items, keys, render_one, memo, cache)
+    bodies, _, _ = _memo_bodies(items, keys, render_one, memo, cache)
     moved: set[str] = set()
     for rel, (body, outline) in bodies.items():
         old = derived.bodies.outline(rel)
-        if _changed(body) or _placeless(outline) != _placeless(old):
+        if _unfinished(body) or _placeless(outline) != _placeless(old):
             return None
         if (outline.headings, outline.marks, outline.notes, outline.links) != \
                 (old.headings, old.marks, old.notes, old.links):
