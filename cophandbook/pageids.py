@@ -90,3 +90,14 @@ def theme_element(value: str) -> str | None:
     if RENDER_ID.fullmatch(value):
         return "a footnote (fn1, fnref1, …) in a page's text"
     return None
+
+
+# Rendered Markdown separates attributes by one space (see theme.py's scope_ids).
+_ID_OR_FRAGMENT = re.compile(r' (?:id="|href="#)[^"]*"')
+
+
+def without_ids(html: str) -> str:
+    """A passage of rendered Markdown to quote on another page: without its ids (a heading's,
+    a footnote's), which belong to the page it comes from and would repeat or meet that
+    page's own, and without the in-page links that led to them there."""
+    return _ID_OR_FRAGMENT.sub("", html)

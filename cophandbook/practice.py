@@ -18,6 +18,7 @@ from markupsafe import Markup
 from cophandbook.derive import Derived
 from cophandbook.markdown import Annotation, without_annotations
 from cophandbook.model import Criterion, Exemplar, Level, Rubric
+from cophandbook.pageids import without_ids
 from cophandbook.urls import Urls
 from cophandbook.views import (
     Passage,
@@ -107,7 +108,7 @@ def _passage_data(derived: Derived, passage: Passage | None) -> dict[str, str] |
     exemplar, note = passage.exemplar, passage.annotation
     return {"exemplar": exemplar.title, "band": exemplar.band,
             "url": derived.urls.href(Urls.exemplar(exemplar)) + "#" + note.anchor,
-            "passage": note.passage_html, "note": note.note_html}
+            "passage": without_ids(note.passage_html), "note": note.note_html}
 
 
 def next_steps(derived: Derived, rubric: Rubric) -> dict[str, Any]:

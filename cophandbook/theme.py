@@ -25,6 +25,7 @@ from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from cophandbook.diagnostics import Diagnostics, Location
+from cophandbook.pageids import without_ids
 
 TEMPLATES_DIR = "templates"
 
@@ -125,6 +126,7 @@ def make_env(site: Path, theme: Path, compiled: CompiledTemplates | None = None
     )
     env.filters["long_date"] = _long_date
     env.filters["scope_ids"] = _scope_ids
+    env.filters["without_ids"] = lambda html: Markup(without_ids(str(html)))
     env.filters["plural"] = lambda n, word, many=None: (
         f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}")
     return env

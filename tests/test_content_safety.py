@@ -458,3 +458,32 @@ def test_short_markdown_drops_refused_targets_too():
                                            allow_html), "html.parser")
         assert [a.get("href") for a in soup.find_all("a")] == [None, None]
         assert soup.find("img").get("src") is None
+
+
+def test_passages_quoted_on_other_pages_bring_no_ids_with_them(built):
+    """Two exemplars that open with "## Intro" and a footnote, each annotated there: the
+    criterion page and the level page quote both passages, and the self-assessment's steps
+    carry one; none holds the exemplars' ids, nor links to them."""
+    opening = ("## Intro\n\nWe met in the rain.[^1]\n\n::: annotation structure\nOpens well.\n"
+               ":::\n\n[^1]: A bus stop.\n")
+    second = HEAD.replace("Hostile", "Second") + opening
+    result, out = built({EXEMPLAR_PATH: HEAD + opening,
+                         "content/skills/toasts/exemplars/second-toast.md": second})
+    assert result.written, [str(d) for d in result.problems]
+    for site_path in ("skills/toasts/criteria/structure/", "skills/toasts/levels/competent/",
+                      "skills/toasts/levels/novice/"):
+        html = page(out, site_path)
+        quotes = html.select(".passage-quote blockquote")
+        ids = Counter(tag["id"] for tag in html.find_all(id=True))
+        assert [i for i, n in ids.items() if n > 1] == [], site_path
+        for quote in quotes:
+            assert quote.find(id=True) is None
+            assert not [a for a in quote.find_all("a") if a.get("href", "").startswith("#")]
+    quoted = page(out, "skills/toasts/criteria/structure/").select(".passage-quote blockquote")
+    assert len(quoted) == 2 and all(q.find("sup") for q in quoted)  # each keeps its mark
+    steps = json.loads((out / "skills/toasts/assess/steps.json").read_text())
+    passages = [level["passage"]["passage"] for criterion in steps["criteria"]
+                for level in criterion["levels"].values() if level.get("passage")]
+    assert passages and all(' id="' not in p and 'href="#' not in p for p in passages)
+    # On the exemplar's own page the ids stay, for the links that lead there.
+    assert page(out, EXEMPLAR_PAGE).find(id="intro") is not None
