@@ -247,11 +247,49 @@ def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
             return _build(site, out, base_url, progress, lock, problems)
 
 
-def _not_ours(problems: Diagnostics, exc: ForeignFiles, out: Path) -> None:
-    problems.error("output-not-ours", str(exc), Location(out),
-                   "move them into static/ (every build publishes what is there) or out of "
-                   "the output folder; files left by an earlier build are gone once the "
-                   "output folder is removed and built again")
+def _trusted(out: Path, problems: Diagnostics) -> bool:
+    """An output committed to git may come from anyone (a pull request): its record, and so
+    its pages, are not to be trusted, and it is built again in full."""
+    if not tracked([out, legacy_previous(out), record_path(out)]):
+        return True
+    problems.warning(
+        "output-in-git", f"the output folder {out} is in the git repository, so its "
+        "files are not trusted and it is built again in full", Location(out),
+        f"add '{out.name}/' to .gitignore and remove it from the repository "
+        f"(git rm -r --cached {out.name})")
+    return False
+
+
+def _up_to_date(out: Path, record: Record, fingerprint: str) -> bool:
+    """Whether `out` holds what a build of inputs with this fingerprint would write."""
+    return record.fingerprint == fingerprint and all(
+        os.path.isfile(os.path.join(out, rel)) for rel in record.digests)
+
+
+def _report_failed_write(problems: Diagnostics, exc: Exception, site: Path,
+                         out: Path) -> tuple[str, ...]:
+    """Report why the output could not be written; the files of it left changed."""
+    if isinstance(exc, SearchError):
+        problems.error("search-failed", str(exc), Location(site / "handbook.yml"),
+                       "set 'search: false' to build without search, and report the problem")
+    elif isinstance(exc, ForeignFiles):
+        problems.error("output-not-ours", str(exc), Location(out),
+                       "move them into static/ (every build publishes what is there) or out "
+                       "of the output folder; files left by an earlier build are gone once "
+                       "the output folder is removed and built again")
+    elif isinstance(exc, WriteFailed):
+        problems.error("output-folder", str(exc), Location(out),
+                       "free some space on the disk, or let the build write every file and "
+                       "folder in the output and beside it")
+        return tuple(exc.changed)
+    elif isinstance(exc, OSError):  # writing the new output, before the old one is touched
+        problems.error("output-folder", f"could not write the new output for {out}: "
+                       f"{describe(exc)}; the output is as it was", Location(out),
+                       "free some space on the disk, or let the build write in the folder "
+                       "that holds the output")
+    else:
+        problems.error("output-folder", str(exc), Location(out), "remove the link")
+    return ()
 
 
 def _search_state(record: Record) -> bytes:
@@ -267,15 +305,7 @@ def _build(site: Path, out: Path, base_url: str | None, progress: Progress | Non
            lock: OutputLock, problems: Diagnostics) -> BuildResult:
     result = BuildResult(problems)
     dates = last_changed(site / CONTENT_DIR, problems)
-    # An output committed to git may come from anyone (a pull request): its record, and so
-    # its pages, are not to be trusted, and it is built again in full.
-    trusted = not tracked([out, legacy_previous(out), record_path(out)])
-    if not trusted:
-        problems.warning(
-            "output-in-git", f"the output folder {out} is in the git repository, so its "
-            "files are not trusted and it is built again in full", Location(out),
-            f"add '{out.name}/' to .gitignore and remove it from the repository "
-            f"(git rm -r --cached {out.name})")
+    trusted = _trusted(out, problems)
     record = read_record(out) if trusted else None
     stamped_ns = time.time_ns()
     known = {path: (int(v[0]), int(v[1]), str(v[2]))  # type: ignore[call-overload]
@@ -283,8 +313,7 @@ def _build(site: Path, out: Path, base_url: str | None, progress: Progress | Non
     inputs = fingerprint(site, default_theme(), base_url, dates, known,
                          record.stamped_ns if record else 0)
     stamp, stamps = inputs.digest, inputs.stamps
-    if (record is not None and record.fingerprint == stamp
-            and all(os.path.isfile(os.path.join(out, rel)) for rel in record.digests)):
+    if record is not None and _up_to_date(out, record, stamp):
         # The problems that build reported, the git warning of this run's included.
         problems.items[:] = [Diagnostic.from_dict(item) for item in record.problems]
         if stamps != known:
@@ -315,20 +344,13 @@ def _build(site: Path, out: Path, base_url: str | None, progress: Progress | Non
         return result
     env = make_env(site, prepared.theme, CompiledTemplates(cache.folder / "templates", cache.code))
     settings = prepared.derived.handbook.settings
+    staging: Staging | None = None
     try:
         staging = Staging(out, lock, in_place=True, trust=trusted)
-    except ForeignFiles as exc:
-        _not_ours(problems, exc, out)
-        return result
-    except OSError as exc:
-        problems.error("output-folder", f"could not write beside the output {out}: "
-                       f"{describe(exc)}", Location(out))
-        return result
-    site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
-                              prepared.planning_reads)
-    reuse = (Reuse(site_inputs, staging.old.inputs, staging.keep)
-             if site_inputs is not None else None)
-    try:
+        site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
+                                  prepared.planning_reads)
+        reuse = (Reuse(site_inputs, staging.old.inputs, staging.keep)
+                 if site_inputs is not None else None)
         pages = render(prepared.plan, prepared.derived, env, problems,
                        progress.stage("Rendering pages", len(prepared.plan.routes))
                        if progress else None, staging.put, reuse)
@@ -346,40 +368,23 @@ def _build(site: Path, out: Path, base_url: str | None, progress: Progress | Non
             # The last index's bundles are reused only from an output this program wrote,
             # and never through a link to somewhere else.
             last = out / SEARCH_DIR
+            old = staging.old if staging else Record()
             indexed = index_folder(
                 folder, settings.language, index, overlay=overlay, pages=record.digests,
-                previous=last if staging.old.fingerprint and not last.is_symlink() else None,
-                previous_state=_search_state(staging.old))
+                previous=last if old.fingerprint and not last.is_symlink() else None,
+                previous_state=_search_state(old))
             record.search_state = base64.b64encode(indexed.state).decode()
 
         copied = staging.publish(prepared.plan.static, record,
                                  add_search if settings.search else None)
-    except SearchError as exc:
-        problems.error("search-failed", str(exc), Location(site / "handbook.yml"),
-                       "set 'search: false' to build without search, and report the problem")
-        return result
-    except ForeignFiles as exc:
-        _not_ours(problems, exc, out)
-        return result
-    except WriteFailed as exc:
-        problems.error("output-folder", str(exc), Location(out),
-                       "free some space on the disk, or let the build write every file and "
-                       "folder in the output and beside it")
-        result.output_changed = tuple(exc.changed)
-        return result
-    except OSError as exc:  # the disk, not the handbook: full, or not writable
-        staging.discard()
-        problems.error("output-folder", f"could not write the new output for {out}: "
-                       f"{describe(exc)}; the output is as it was", Location(out),
-                       "free some space on the disk, or let the build write in the folder "
-                       "that holds the output")
-        return result
-    except OutputError as exc:
-        staging.discard()
-        problems.error("output-folder", str(exc), Location(out), "remove the link")
+    except (SearchError, OutputError, OSError) as exc:
+        if staging is not None:
+            staging.discard()
+        result.output_changed = _report_failed_write(problems, exc, site, out)
         return result
     except BaseException:
-        staging.discard()
+        if staging is not None:
+            staging.discard()
         raise
     cache.keep_only(set(prepared.derived.body_keys.values()))
     written = sum(1 for _, fresh in pages.values() if fresh)

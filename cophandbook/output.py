@@ -189,9 +189,7 @@ def foreign_files(out: Path, written: set[str], search_index: bool) -> list[str]
     things is named once, with a trailing slash."""
     if not out.is_dir() or out.is_symlink():
         return []
-    folders = {rel.rsplit("/", 1)[0] for rel in written if "/" in rel}
-    folders |= {folder.rsplit("/", i)[0] for folder in list(folders)
-                for i in range(1, folder.count("/") + 1)}
+    folders = _folders_of(written)
     fixed = is_mount_point(out)
     found: list[str] = []
     for root, names, files in os.walk(out):
@@ -209,6 +207,15 @@ def foreign_files(out: Path, written: set[str], search_index: bool) -> list[str]
                 found.append(f"{rel}/")
         found.extend(rel for rel in (f"{under}{name}" for name in files) if rel not in written)
     return sorted(found)
+
+
+def _folders_of(files: set[str]) -> set[str]:
+    """Every folder the paths in `files` are in, at any depth."""
+    folders: set[str] = set()
+    for rel in files:
+        parts = rel.split("/")[:-1]
+        folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    return folders
 
 
 def is_mount_point(folder: Path) -> bool:
