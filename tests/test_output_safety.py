@@ -329,18 +329,22 @@ def test_a_user_who_cannot_write_a_folder_of_the_output_loses_nothing():
 
 
 @pytest.mark.skipif(not _can_mount(), reason="needs user namespaces to mount a file system")
-def test_an_output_folder_that_is_a_mount_point_builds_and_updates(make_site, tmp_path):
+@pytest.mark.parametrize("kind", ["a file system of its own", "a bind mount"])
+def test_an_output_folder_that_is_a_mount_point_builds_and_updates(make_site, tmp_path, kind):
+    """Nothing can be renamed into it from beside it, nor can it be renamed. A bind mount of
+    a folder of the same file system looks like any other folder to stat()."""
     site = make_site()
-    out, copies = tmp_path / "mounted", tmp_path / "copies"
-    out.mkdir()
-    copies.mkdir()
+    out, copies, volume = tmp_path / "mounted", tmp_path / "copies", tmp_path / "volume"
+    for folder in (out, copies, volume):
+        folder.mkdir()
+    mount = (f"mount -t tmpfs -o size=64m none {out}" if kind == "a file system of its own"
+             else f"mount --bind {volume} {out}")
     change = write_files(tmp_path, {"change.py": (
         "import sys, pathlib\n"
         "p = pathlib.Path(sys.argv[1])\n"
         "p.write_text(p.read_text().replace('Raise your glasses.', 'Cheers.'))\n")})
     build_it = " ".join(_cophandbook("build", str(site), "-o", str(out)))
-    script = (f"mount -t tmpfs -o size=64m none {out} && "
-              f"{build_it} && cp -a {out} {copies}/first && "
+    script = (f"{mount} && {build_it} && cp -a {out} {copies}/first && "
               f"{sys.executable} {change / 'change.py'} {site / EXEMPLAR_FILE} && "
               f"{build_it} && cp -a {out} {copies}/second && ls -a {out}")
     done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True,
