@@ -1,14 +1,15 @@
 """One build at a time writes an output folder, and what a killed one left is cleared safely.
 
 A build holds an exclusive lock on a file beside the output (`._site.cophandbook.lock`)
-from before it looks at the output until it is done with it; a second build into the same
-folder waits for it. The lock is the kernel's (`flock`): it ends with the process that held
-it, however that ends, so there is never a stale lock to clear by hand.
+from before it looks at the output until it is done with it, then removes it; a second
+build into the same folder waits for it. The lock is the kernel's (`flock`): it ends with
+the process that held it, however that ends, so there is never a stale lock to clear by
+hand.
 
 The lock file also lists the working folders its holder made (its claims): the staging
 folder, the undo folder and the old output moved aside for the swap. A build that ends
-clears its claims; one that is killed leaves them, and the next holder removes those
-folders, or puts back an output that was moved aside. Nothing is removed that is not
+removes them and the file; one that is killed leaves both, and the next holder removes
+those folders, or puts back an output that was moved aside. Nothing is removed that is not
 claimed there and named as cophandbook names its folders.
 """
 
@@ -52,18 +53,29 @@ class OutputLock:
         self.waiting = waiting
         self._fd = -1
         self._claims: list[str] = []
+        self._owner = os.getpid()
 
     def __enter__(self) -> OutputLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
+        told = False
+        while True:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if self.waiting is not None:
-                    self.waiting(f"another build ({self._holder()}) is writing {self.out}; "
-                                 "waiting for it to finish")
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if self.waiting is not None and not told:
+                        self.waiting(f"another build ({self._holder()}) is writing "
+                                     f"{self.out}; waiting for it to finish")
+                        told = True
+                    fcntl.flock(self._fd, fcntl.LOCK_EX)
+                if self._still_the_file():
+                    break
+            except BaseException:
+                os.close(self._fd)
+                raise
+            os.close(self._fd)  # the holder removed it as it finished: lock the new one
+        try:
             left = self._read().get("claims", [])
             self._write()
             self._clear(left if isinstance(left, list) else [])
@@ -75,11 +87,27 @@ class OutputLock:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
+        # Removed while still locked: a build waiting on it then finds it gone, and locks
+        # the file the next build makes. Kept when it still lists a folder to clear. A
+        # forked worker shares the lock, and leaves it to the build.
         with contextlib.suppress(OSError):
-            self._claims = []
-            self._write(holder=False)
+            if os.getpid() != self._owner:
+                pass
+            elif self._claims:
+                self._write(holder=False)
+            else:
+                os.unlink(self.path)
         os.close(self._fd)  # and with it the lock
         self._fd = -1
+
+    def _still_the_file(self) -> bool:
+        """Whether the locked file is still the one at the lock's path."""
+        try:
+            here = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(self._fd)
+        return (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino)
 
     def claim(self, folder: Path) -> Path:
         """Note `folder` as this build's before it is made, so that a build killed at any

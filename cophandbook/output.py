@@ -459,11 +459,13 @@ class Staging:
             if moved:
                 try:
                     os.replace(self.previous, self.out)
+                    self.lock.release(self.previous)
                 except OSError:  # the next build puts it back: it is claimed
                     left = [f"the whole output, moved to {self.previous}"]
             self._failed(exc, left)
         shutil.rmtree(self.previous, ignore_errors=True)
         self.lock.release(self.previous)
+        self.lock.release(self.root)  # the output now
         _write_record(self.out, record)
 
     def _failed(self, exc: BaseException, left: list[str]) -> None:

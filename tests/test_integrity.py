@@ -28,7 +28,6 @@ import cophandbook.build
 from cophandbook import history
 from cophandbook.build import build
 from cophandbook.check import check
-from cophandbook.lock import lock_path
 from cophandbook.output import record_path
 from tests.conftest import EXAMPLE_SITE, EXEMPLAR, SETTINGS, git, write_files
 from tests.test_rebuild import assert_same_as_a_clean_build, digests
@@ -44,11 +43,10 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
 
 
 def hidden_siblings(folder: Path) -> list[str]:
-    """Staging and other working folders a build leaves beside its output (but the record
-    of the output and the lock file, which stay beside it)."""
+    """Staging and other working folders, and the lock, that a build leaves beside its
+    output (but the record of the output, which stays beside it)."""
     return sorted(p.name for p in folder.parent.iterdir()
-                  if p.name.startswith(".")
-                  and p.name not in (record_path(folder).name, lock_path(folder).name))
+                  if p.name.startswith(".") and p.name != record_path(folder).name)
 
 
 FAILURES = {

@@ -21,9 +21,8 @@ def test_publish_swaps_in_a_complete_folder(tmp_path):
     assert not (out / "old.html").exists()
     # What the build knows of it is beside it, not in what gets published.
     assert record_path(out).is_file() and not (out / LEGACY_MARKER).exists()
-    # Beside it: the record and the lock builds take turns with, and no working folder.
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".out.cophandbook.json", ".out.cophandbook.lock", "out"]
+    # Beside it: the record, and no working folder, nor the lock, once the build is done.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.cophandbook.json", "out"]
     assert sorted(p.name for p in out.iterdir()) == ["a"]
 
 
