@@ -96,6 +96,7 @@ def test_the_lock_names_its_holder_and_lets_the_next_build_in_when_released(tmp_
         assert str(out) in said[0]
     waiting.join(10)
     assert inside.is_set()
+    assert not lock_path(out).exists()  # each build removes it as it finishes
 
 
 # Only folders a build can prove are its own are removed.
