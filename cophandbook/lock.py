@@ -65,8 +65,8 @@ class OutputLock:
                     fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     if self.waiting is not None and not told:
-                        self.waiting(f"another build ({self._holder()}) is writing "
-                                     f"{self.out}; waiting for it to finish")
+                        self.waiting(f"Another build ({self._holder()}) is writing "
+                                     f"{self.out}; waiting for it to finish.")
                         told = True
                     fcntl.flock(self._fd, fcntl.LOCK_EX)
                 if self._still_the_file():

@@ -91,7 +91,7 @@ def test_the_lock_names_its_holder_and_lets_the_next_build_in_when_released(tmp_
         while not said and time.monotonic() < deadline:
             time.sleep(0.01)
         assert not inside.is_set()
-        assert said == [f"another build (process {os.getpid()}, started "
+        assert said == [f"Another build (process {os.getpid()}, started "
                         f"{said[0].split('started ')[1]}"]
         assert str(out) in said[0]
     waiting.join(10)
