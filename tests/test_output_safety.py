@@ -70,9 +70,27 @@ def test_two_builds_into_one_output_take_turns(tmp_path, builds):
     _, second_err = second.communicate(timeout=120)
     _, first_err = first.communicate(timeout=120)
     assert (first.returncode, second.returncode) == (0, 0), (first_err + second_err).decode()
-    assert "waiting for it to finish" in second_err.decode()
     assert digests(out) == clean
     assert hidden_siblings(out) == []
+
+
+def test_a_build_waits_for_the_lock_and_says_so(make_site, builds, tmp_path):
+    """The lock held here, as a build in another process would: the build waits, says
+    whom it waits for, writes nothing meanwhile, then builds."""
+    site = make_site()
+    out = tmp_path / "out"
+    with OutputLock(out):
+        waiting = builds.start(site, out)
+        said: list[bytes] = []
+        reader = threading.Thread(target=lambda: said.append(waiting.stderr.readline()))
+        reader.start()
+        reader.join(120)
+        assert said and b"waiting for it to finish" in said[0]
+        assert f"process {os.getpid()}".encode() in said[0]
+        assert waiting.poll() is None and not out.exists()
+    _, rest = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, rest.decode()
+    assert (out / "index.html").is_file() and not lock_path(out).exists()
 
 
 def test_the_lock_names_its_holder_and_lets_the_next_build_in_when_released(tmp_path):
