@@ -49,7 +49,7 @@ class Level:
 @dataclass(frozen=True)
 class Written:
     """A reference as handbook.yml writes it, to content that is validated after the
-    settings: resolved by schema.py, and reported at `location` when it leads nowhere."""
+    settings: resolved by schema/themes.py, and reported at `location` when it leads nowhere."""
 
     text: str
     location: Location

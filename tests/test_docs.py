@@ -17,7 +17,7 @@ CODE_CALL = re.compile(r"\b(?:error|warning|report)\(\s*\"([a-z][a-z0-9-]*)\"")
 
 
 def codes_in_source() -> set[str]:
-    return {code for path in PACKAGE.glob("*.py") for code in CODE_CALL.findall(path.read_text())}
+    return {code for path in PACKAGE.rglob("*.py") for code in CODE_CALL.findall(path.read_text())}
 
 
 def documented_codes() -> set[str]:
