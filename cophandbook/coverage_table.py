@@ -19,6 +19,12 @@ def _row(label: str, cells: list[str], label_width: int, widths: list[int]) -> s
 
 
 def _skill_table(cov: CoverageSkill) -> list[str]:
+    """The skill's counts, then its gaps in words."""
+    return [*_counts(cov), *_asks(cov)]
+
+
+def _counts(cov: CoverageSkill) -> list[str]:
+    """A heading line, then exemplars per criterion and level, and exercises per level."""
     levels = [lvl for lvl, _ in cov.exercises_per_level]
     labels = ["Exemplars", *(c.name for c, _ in cov.counts), "Exercises"]
     label_width = max(len(label) for label in labels)
@@ -32,12 +38,14 @@ def _skill_table(cov: CoverageSkill) -> list[str]:
                           label_width, widths))
     lines.append(_row("Exercises", [str(n) if n else GAP for _, n in cov.exercises_per_level],
                       label_width, widths))
-    wanted = []
-    for criterion, _ in cov.counts:
-        gaps = [lvl.name for c, lvl in cov.missing if c == criterion]
-        if gaps:
-            where = "every level" if len(gaps) == len(levels) else ", ".join(gaps)
-            wanted.append(f"{criterion.name} ({where})")
+    return lines
+
+
+def _asks(cov: CoverageSkill) -> list[str]:
+    """What to ask members for: exemplars of each criterion's gaps, exercises at levels
+    without one; or that there is nothing to ask for."""
+    wanted = _wanted_exemplars(cov)
+    lines = []
     if wanted:
         lines.append(f"  Ask for exemplars of: {'; '.join(wanted)}.")
     if cov.levels_without_exercise:
@@ -46,6 +54,18 @@ def _skill_table(cov: CoverageSkill) -> list[str]:
     if not wanted and not cov.levels_without_exercise:
         lines.append("  No gaps: every cell has an exemplar and every level an exercise.")
     return lines
+
+
+def _wanted_exemplars(cov: CoverageSkill) -> list[str]:
+    """Each criterion with gaps, and at which levels ("every level" when all)."""
+    level_count = len(cov.exercises_per_level)
+    wanted = []
+    for criterion, _ in cov.counts:
+        gaps = [lvl.name for c, lvl in cov.missing if c == criterion]
+        if gaps:
+            where = "every level" if len(gaps) == level_count else ", ".join(gaps)
+            wanted.append(f"{criterion.name} ({where})")
+    return wanted
 
 
 def coverage_text(skills: tuple[CoverageSkill, ...]) -> str:

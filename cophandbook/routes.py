@@ -68,6 +68,7 @@ class Plan:
 
 
 def _page_routes(derived: Derived) -> list[Route]:
+    """Every page's route, in the order the sitemap lists them."""
     handbook = derived.handbook
     routes: list[Route] = []
 
@@ -80,66 +81,92 @@ def _page_routes(derived: Derived) -> list[Route]:
         intro=intro_home, sessions=tuple(reversed(handbook.sessions[-3:])))
     for skill in handbook.skills:
         rubric = handbook.rubric(skill.id)
-        if rubric is None:
-            continue
-        add(Urls.skill(skill.id), "skill.html", skill.title, skill.source, skill=skill,
-            rubric=rubric, rungs=later(views.ladder, derived, rubric))
-        add(Urls.rubric(skill.id), "rubric.html", rubric.title, rubric.source, skill=skill,
-            rubric=rubric, rows=later(views.matrix, derived, rubric))
-        for level in handbook.settings.levels:
-            add(Urls.level(skill.id, level.id), "level.html", f"{skill.title}: {level.name}",
-                skill=skill, rubric=rubric, view=later(views.level_view, derived, rubric, level))
-            add(Urls.level_pack(skill.id, level.id), "pack.html",
-                f"{skill.title}: {level.name} level pack", skill=skill, rubric=rubric,
-                view=later(views.level_view, derived, rubric, level, False))
-        add(Urls.assess(skill.id), "assess.html", f"{skill.title}: where am I?", skill=skill,
-            rubric=rubric, assessment=later(practice.self_assessment, derived, rubric))
-        add(Urls.next_steps(skill.id), "steps.json", f"{skill.title}: next steps",
-            steps=later(practice.next_steps, derived, rubric))
-        _calibration_routes(add, derived, skill, rubric)
-        for crit in rubric.criteria:
-            add(Urls.criterion(skill.id, crit.id), "criterion.html", f"{skill.title}: {crit.name}",
-                skill=skill, rubric=rubric, criterion=crit,
-                steps=later(views.climb, derived, rubric, crit),
-                exercises=later(views.exercises_for_criterion, derived, skill.id, crit.id))
-        for exemplar in handbook.exemplars_of(skill.id):
-            add(Urls.exemplar(exemplar), "exemplar.html", exemplar.title, exemplar.source,
-                skill=skill, rubric=rubric, exemplar=exemplar,
-                level=handbook.settings.level(exemplar.level),
-                assessment=later(views.assessment, derived, exemplar),
-                sessions=later(views.sessions_using, derived, "exemplar", skill.id,
-                               exemplar.slug))
-        for exercise in handbook.exercises_of(skill.id):
-            add(Urls.exercise(exercise), "exercise.html", exercise.title, exercise.source,
-                skill=skill, rubric=rubric, exercise=exercise,
-                sessions=later(views.sessions_using, derived, "exercise", skill.id,
-                               exercise.slug))
+        if rubric is not None:
+            _skill_routes(add, derived, skill, rubric)
     add("exercises/", "exercises.html", "Exercises", groups=later(views.catalog, derived))
+    _session_routes(add, derived)
+    _theme_routes(add, derived)
+    add("coverage/", "coverage.html", "Coverage", skills=later(views.coverage, derived))
+    _guide_routes(add, derived)
+    if handbook.settings.search:
+        add("search/", "search.html", "Search", filters=later(views.search_filters, derived))
+    add("404.html", "404.html", "Page not found")
+    add("sitemap.xml", "sitemap.xml", "Sitemap")
+    return routes
+
+
+def _skill_routes(add: Callable[..., None], derived: Derived, skill: Skill,
+                  rubric: Rubric) -> None:
+    """A skill's pages: its ladder, rubric, levels, practice, criteria and items."""
+    add(Urls.skill(skill.id), "skill.html", skill.title, skill.source, skill=skill,
+        rubric=rubric, rungs=later(views.ladder, derived, rubric))
+    add(Urls.rubric(skill.id), "rubric.html", rubric.title, rubric.source, skill=skill,
+        rubric=rubric, rows=later(views.matrix, derived, rubric))
+    for level in derived.handbook.settings.levels:
+        add(Urls.level(skill.id, level.id), "level.html", f"{skill.title}: {level.name}",
+            skill=skill, rubric=rubric, view=later(views.level_view, derived, rubric, level))
+        add(Urls.level_pack(skill.id, level.id), "pack.html",
+            f"{skill.title}: {level.name} level pack", skill=skill, rubric=rubric,
+            view=later(views.level_view, derived, rubric, level, False))
+    add(Urls.assess(skill.id), "assess.html", f"{skill.title}: where am I?", skill=skill,
+        rubric=rubric, assessment=later(practice.self_assessment, derived, rubric))
+    add(Urls.next_steps(skill.id), "steps.json", f"{skill.title}: next steps",
+        steps=later(practice.next_steps, derived, rubric))
+    _calibration_routes(add, derived, skill, rubric)
+    for crit in rubric.criteria:
+        add(Urls.criterion(skill.id, crit.id), "criterion.html", f"{skill.title}: {crit.name}",
+            skill=skill, rubric=rubric, criterion=crit,
+            steps=later(views.climb, derived, rubric, crit),
+            exercises=later(views.exercises_for_criterion, derived, skill.id, crit.id))
+    _item_routes(add, derived, skill, rubric)
+
+
+def _item_routes(add: Callable[..., None], derived: Derived, skill: Skill,
+                 rubric: Rubric) -> None:
+    """The page of each exemplar and exercise of a skill."""
+    handbook = derived.handbook
+    for exemplar in handbook.exemplars_of(skill.id):
+        add(Urls.exemplar(exemplar), "exemplar.html", exemplar.title, exemplar.source,
+            skill=skill, rubric=rubric, exemplar=exemplar,
+            level=handbook.settings.level(exemplar.level),
+            assessment=later(views.assessment, derived, exemplar),
+            sessions=later(views.sessions_using, derived, "exemplar", skill.id,
+                           exemplar.slug))
+    for exercise in handbook.exercises_of(skill.id):
+        add(Urls.exercise(exercise), "exercise.html", exercise.title, exercise.source,
+            skill=skill, rubric=rubric, exercise=exercise,
+            sessions=later(views.sessions_using, derived, "exercise", skill.id,
+                           exercise.slug))
+
+
+def _session_routes(add: Callable[..., None], derived: Derived) -> None:
+    handbook = derived.handbook
     add("sessions/", "sessions.html", "Sessions", months=later(views.timeline, derived))
     add("sessions/feed.xml", "feed.xml", "Sessions feed")
     for session in handbook.sessions:
         add(Urls.session(session), "session.html", session.title, session.source, session=session,
             exercises=tuple(handbook.exercise(ref) for ref in session.exercises),
             exemplars=tuple(handbook.exemplar(ref) for ref in session.exemplars_reviewed))
+
+
+def _theme_routes(add: Callable[..., None], derived: Derived) -> None:
     themes = views.feedback_themes(derived)
     add("feedback/", "feedback.html", "Recurring feedback", themes=themes)
     for theme in themes:
         add(Urls.theme(theme.theme.id), "theme.html", theme.theme.name, view=theme,
             work=later(views.theme_work, derived, theme.theme.id))
-    add("coverage/", "coverage.html", "Coverage", skills=later(views.coverage, derived))
-    guides = handbook.guides()
-    intro_guides = handbook.intro("guides/index.md")
+
+
+def _guide_routes(add: Callable[..., None], derived: Derived) -> None:
+    """The guides' index, when there is a guide or an introduction to them, and each guide."""
+    guides = derived.handbook.guides()
+    intro_guides = derived.handbook.intro("guides/index.md")
     if guides or intro_guides:
         add(INTRO_SOURCES["guides/index.md"], "guides.html",
             intro_guides.title if intro_guides else "Guides",
             intro_guides.source if intro_guides else None, intro=intro_guides, guides=guides)
     for page in guides:
         add(Urls.page(page), "page.html", page.title, page.source, page=page)
-    if handbook.settings.search:
-        add("search/", "search.html", "Search", filters=later(views.search_filters, derived))
-    add("404.html", "404.html", "Page not found")
-    add("sitemap.xml", "sitemap.xml", "Sitemap")
-    return routes
 
 
 def _calibration_routes(add: Callable[..., None], derived: Derived, skill: Skill,

@@ -126,12 +126,57 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
     read the files); a page in `overlay` (a rebuild's staged pages) takes the place of the
     one in `folder`."""
     output = output or folder / SEARCH_DIR
+    shards = _shards(folder, pages)
+    last = _read_state(previous_state, language) if previous is not None else _State()
+    changed = _read_changed(shards, folder, overlay, previous, last)
+    vocabulary = _vocabulary(shards)
+    state = _State(language, _digest_of(vocabulary), {shard.name: shard for shard in shards})
+    if state.vocabulary != last.vocabulary:
+        changed = {shard.name for shard in shards}  # every vocabulary record changes
+    bundles = [shard for shard in shards if shard.searchable]
+
+    _write_bundles(folder, overlay, output, language,
+                   [s for s in bundles if s.name in changed], vocabulary)
+    _link_unchanged(previous, output, bundles, changed)
+    _write_manifest(output, bundles)
+    return Indexed(sum(len(shard.searchable) for shard in bundles), state.encode())
+
+
+def _vocabulary(shards: list[Shard]) -> list[str]:
+    """Every word of the site's indexed pages, in order."""
+    return sorted(set().union(*(shard.words for shard in shards)))
+
+
+def _link_unchanged(previous: Path | None, output: Path, bundles: list[Shard],
+                    changed: set[str]) -> None:
+    """The bundles not indexed again, from the previous index."""
+    if previous is None:
+        return
+    for shard in bundles:
+        if shard.name not in changed:
+            shutil.copytree(previous / shard.name, output / shard.name,
+                            copy_function=link_or_copy)
+
+
+def _write_manifest(output: Path, bundles: list[Shard]) -> None:
+    manifest = {"bundles": [f"{shard.name}/" for shard in bundles],
+                "exclude": {VOCABULARY_FILTER[0]: VOCABULARY_FILTER[1]}}
+    (output / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _shards(folder: Path, pages: Mapping[str, object] | None) -> list[Shard]:
+    """The HTML pages (all of `folder`'s, unless `pages` names them) gathered in shards."""
     parts: dict[str, dict[str, str]] = {}
     for rel, digest in (_digests(folder) if pages is None else pages).items():
         if rel.endswith(".html"):
             parts.setdefault(part_of(rel), {})[rel] = str(digest)
-    shards = [Shard(name, shard) for name, shard in gather(parts, SHARD_PAGES).items()]
-    last = _read_state(previous_state, language) if previous is not None else _State()
+    return [Shard(name, shard) for name, shard in gather(parts, SHARD_PAGES).items()]
+
+
+def _read_changed(shards: list[Shard], folder: Path, overlay: Path | None,
+                  previous: Path | None, last: _State) -> set[str]:
+    """Fill in each shard's pages and words: from `last` where the previous index has its
+    bundle with the same pages, else read from the pages. The names of the shards read."""
     changed = set()
     for shard in shards:
         kept = last.shards.get(shard.name)
@@ -142,22 +187,7 @@ def index_folder(folder: Path, language: str, output: Path | None = None, *,
             shard.searchable, shard.words = _read_shard(
                 [_source(folder, overlay, rel) for rel in shard.pages])
             changed.add(shard.name)
-    vocabulary = sorted(set().union(*(shard.words for shard in shards)))
-    state = _State(language, _digest_of(vocabulary), {shard.name: shard for shard in shards})
-    if state.vocabulary != last.vocabulary:
-        changed = {shard.name for shard in shards}  # every vocabulary record changes
-    bundles = [shard for shard in shards if shard.searchable]
-
-    _write_bundles(folder, overlay, output, language,
-                   [s for s in bundles if s.name in changed], vocabulary)
-    for shard in bundles:
-        if shard.name not in changed and previous is not None:
-            shutil.copytree(previous / shard.name, output / shard.name,
-                            copy_function=link_or_copy)
-    manifest = {"bundles": [f"{shard.name}/" for shard in bundles],
-                "exclude": {VOCABULARY_FILTER[0]: VOCABULARY_FILTER[1]}}
-    (output / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    return Indexed(sum(len(shard.searchable) for shard in bundles), state.encode())
+    return changed
 
 
 def _write_bundles(folder: Path, overlay: Path | None, output: Path, language: str,

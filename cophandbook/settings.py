@@ -11,7 +11,7 @@ from cophandbook.fields import SLUG_RE, Fields, describe
 from cophandbook.history import repository_root
 from cophandbook.model import FeedbackTheme, Level, Settings, Written
 from cophandbook.pageids import theme_element
-from cophandbook.yamltext import YamlProblem, decode, parse_yaml
+from cophandbook.yamltext import Located, YamlProblem, decode, parse_yaml
 
 SETTINGS_FILE = "handbook.yml"
 DEFAULT_MAX_FILE_MB = 5  # the largest content file read, unless `max_file_mb` says otherwise
@@ -151,6 +151,40 @@ def load_settings(site: Path, problems: Diagnostics, *,
                   base_url: str | None = None) -> Settings | None:
     """`base_url`, when given (`build --base-url`), replaces the one in handbook.yml."""
     path = site / SETTINGS_FILE
+    root = _read_root(site, path, problems)
+    if root is None:
+        return None
+    fields = Fields(root, path, problems)
+    fields.reject_unknown(_KEYS, SETTINGS_FILE)
+    title = fields.text("title", required=True, example="Our Practice Circle") or "Handbook"
+    if base_url is not None:
+        base_path, site_url = _base(base_url, None, problems, "--base-url")
+    else:
+        base_path, site_url = _base(fields.text("base_url") or "/", fields.loc("base_url"),
+                                    problems)
+    repo_url = _repo_url(fields, problems)
+    allow_html = _allow_html(fields)
+    repo_path = fields.text("repo_path")
+    language = _language(fields, problems)
+    return Settings(
+        title=title,
+        description=fields.text("description") or "",
+        base_path=base_path,
+        site_url=site_url,
+        language=language,
+        repo_url=repo_url,
+        edit_branch=fields.text("edit_branch") or "main",
+        repo_path=(repo_path if repo_path is not None else _repo_path(site)).strip("/"),
+        levels=_levels(fields, problems),
+        search=fields.boolean("search"),
+        allow_html=allow_html,
+        feedback_themes=_themes(fields, problems),
+        max_file_bytes=_max_file_bytes(fields, problems),
+    )
+
+
+def _read_root(site: Path, path: Path, problems: Diagnostics) -> Located | None:
+    """handbook.yml's top mapping; None when there is none to read settings from (reported)."""
     if not path.is_file():
         problems.error(
             "missing-settings",
@@ -176,42 +210,30 @@ def load_settings(site: Path, problems: Diagnostics, *,
             "start with a line like 'title: Our Practice Circle'",
         )
         return None
-    fields = Fields(root, path, problems)
-    fields.reject_unknown(_KEYS, SETTINGS_FILE)
-    title = fields.text("title", required=True, example="Our Practice Circle") or "Handbook"
-    if base_url is not None:
-        base_path, site_url = _base(base_url, None, problems, "--base-url")
-    else:
-        base_path, site_url = _base(fields.text("base_url") or "/", fields.loc("base_url"),
-                                    problems)
+    return root
+
+
+def _repo_url(fields: Fields, problems: Diagnostics) -> str:
     repo_url = (fields.text("repo_url") or "").rstrip("/")
     if repo_url and urlsplit(repo_url).scheme not in ("http", "https"):
         problems.error("invalid-setting", "'repo_url' must be an http(s) URL",
                        fields.loc("repo_url"))
-        repo_url = ""
+        return ""
+    return repo_url
+
+
+def _allow_html(fields: Fields) -> bool:
     markdown = fields.mapping("markdown")
-    allow_html = False
-    if markdown is not None:
-        markdown.reject_unknown(("allow_html",), "'markdown'")
-        allow_html = markdown.boolean("allow_html")
-    repo_path = fields.text("repo_path")
+    if markdown is None:
+        return False
+    markdown.reject_unknown(("allow_html",), "'markdown'")
+    return markdown.boolean("allow_html")
+
+
+def _language(fields: Fields, problems: Diagnostics) -> str:
     language = fields.text("language") or "en"
     if not SLUG_RE.match(language.lower()):
         problems.error("invalid-setting", f"'language' should be a language tag like 'en', "
                        f"not '{language}'", fields.loc("language"))
-        language = "en"
-    return Settings(
-        title=title,
-        description=fields.text("description") or "",
-        base_path=base_path,
-        site_url=site_url,
-        language=language,
-        repo_url=repo_url,
-        edit_branch=fields.text("edit_branch") or "main",
-        repo_path=(repo_path if repo_path is not None else _repo_path(site)).strip("/"),
-        levels=_levels(fields, problems),
-        search=fields.boolean("search"),
-        allow_html=allow_html,
-        feedback_themes=_themes(fields, problems),
-        max_file_bytes=_max_file_bytes(fields, problems),
-    )
+        return "en"
+    return language

@@ -384,33 +384,34 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
     # too) but are not read.
     files = _check_names(found_files, problems)
     if memo is not None:
-        sources = []
-        for name, rel in files:
-            source = _read(name, rel, problems, updated.get(rel), memo, max_bytes, parsed)
-            if source is not None:
-                sources.append(source)
-        return Discovery(sources, rels)
-    known: dict[str, RawSource] = {}
-    missing: list[tuple[str, str]] = []
+        sources = _read_with_memo(files, problems, updated, memo, max_bytes, parsed)
+    else:
+        sources = _read_in_workers(files, problems, updated, max_bytes, parsed)
+    return Discovery(sources, rels)
+
+
+def _read_with_memo(files: list[tuple[str, str]], problems: Diagnostics,
+                    updated: Mapping[str, dt.date], memo: Memo, max_bytes: int,
+                    parsed: ParsedSources | None) -> list[RawSource]:
+    """Each file in this process, from the memo where it holds the file: a process that
+    builds again and again (the preview server) keeps its files parsed there."""
+    sources = []
     for name, rel in files:
-        hit = parsed.get(name, rel) if parsed else None
-        if hit is None:
-            missing.append((name, rel))
-        else:
-            known[rel] = _from_parsed(Path(name), rel, hit, updated.get(rel))
+        source = _read(name, rel, problems, updated.get(rel), memo, max_bytes, parsed)
+        if source is not None:
+            sources.append(source)
+    return sources
+
+
+def _read_in_workers(files: list[tuple[str, str]], problems: Diagnostics,
+                     updated: Mapping[str, dt.date], max_bytes: int,
+                     parsed: ParsedSources | None) -> list[RawSource]:
+    """Each file from what an earlier build kept, or else read and parsed in workers, and
+    kept for the next build when it parsed without a problem and did not change meanwhile."""
+    known, missing = _kept(files, updated, parsed)
 
     def read_chunk(chunk: Sequence[tuple[str, str]]) -> list[_Read]:
-        results: list[_Read] = []
-        for name, rel in chunk:
-            found = Diagnostics()
-            path = Path(name)
-            data = _load(path, max_bytes, found)
-            source = None if data is None else parse_source(
-                data, path, PurePosixPath(rel), found, updated.get(rel), max_bytes)
-            if source is not None:
-                source.text.release()  # read again where it is rendered
-            results.append((source, found.items, file_digest(data) if data else ""))
-        return results
+        return [_read_alone(name, rel, updated.get(rel), max_bytes) for name, rel in chunk]
 
     for (name, rel), (source, found, digest) in zip(missing, map_chunks(read_chunk, missing),
                                                      strict=True):
@@ -423,4 +424,31 @@ def discover(site: Path, problems: Diagnostics, updated: Mapping[str, dt.date] |
             known[rel] = source
             if parsed is not None and not found and not changed:
                 parsed.put(rel, digest, _parsed(source))
-    return Discovery([known[rel] for _, rel in files if rel in known], rels)
+    return [known[rel] for _, rel in files if rel in known]
+
+
+def _kept(files: list[tuple[str, str]], updated: Mapping[str, dt.date],
+          parsed: ParsedSources | None
+          ) -> tuple[dict[str, RawSource], list[tuple[str, str]]]:
+    """The files an earlier build kept, by their path under content/, and the others."""
+    known: dict[str, RawSource] = {}
+    missing: list[tuple[str, str]] = []
+    for name, rel in files:
+        hit = parsed.get(name, rel) if parsed else None
+        if hit is None:
+            missing.append((name, rel))
+        else:
+            known[rel] = _from_parsed(Path(name), rel, hit, updated.get(rel))
+    return known, missing
+
+
+def _read_alone(name: str, rel: str, updated: dt.date | None, max_bytes: int) -> _Read:
+    """One file read and parsed in a worker, with the problems it has."""
+    found = Diagnostics()
+    path = Path(name)
+    data = _load(path, max_bytes, found)
+    source = None if data is None else parse_source(
+        data, path, PurePosixPath(rel), found, updated, max_bytes)
+    if source is not None:
+        source.text.release()  # read again where it is rendered
+    return source, found.items, file_digest(data) if data else ""

@@ -97,6 +97,19 @@ class YamlProblem(Exception):
 def _to_located(node: yaml.Node, line_offset: int, seen: set[int], depth: int) -> Located:
     line = node.start_mark.line + 1 + line_offset
     col = node.start_mark.column + 1
+    _refuse_unsupported(node, line, col, seen, depth)
+    if isinstance(node, yaml.MappingNode):
+        return Located(_entries(node, line_offset, seen, depth), line, col)
+    if isinstance(node, yaml.SequenceNode):
+        return Located(
+            [_to_located(item, line_offset, seen, depth + 1) for item in node.value], line, col
+        )
+    return _scalar(node, line, col)
+
+
+def _refuse_unsupported(node: yaml.Node, line: int, col: int, seen: set[int],
+                        depth: int) -> None:
+    """Raise YamlProblem for a node met before (an alias), nested too deep, or tagged."""
     if id(node) in seen:
         raise YamlProblem(
             "YAML anchors and aliases (&name, *name) are not supported",
@@ -114,29 +127,32 @@ def _to_located(node: yaml.Node, line_offset: int, seen: set[int], depth: int) -
             col,
             "remove the !tag; only plain text, numbers, dates, lists and mappings are read",
         )
-    if isinstance(node, yaml.MappingNode):
-        entries: dict[str, Located] = {}
-        for key_node, value_node in node.value:
-            key_line = key_node.start_mark.line + 1 + line_offset
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlProblem("YAML merge keys (<<) are not supported", key_line)
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlProblem("a key must be plain text", key_line)
-            key = str(key_node.value)
-            if key in entries:
-                raise YamlProblem(
-                    f"duplicate key '{key}' (first on line {entries[key].line})",
-                    key_line,
-                    key_node.start_mark.column + 1,
-                    "keep one of the two",
-                )
-            value = _to_located(value_node, line_offset, seen, depth + 1)
-            entries[key] = Located(value.value, key_line, key_node.start_mark.column + 1)
-        return Located(entries, line, col)
-    if isinstance(node, yaml.SequenceNode):
-        return Located(
-            [_to_located(item, line_offset, seen, depth + 1) for item in node.value], line, col
-        )
+
+
+def _entries(node: yaml.MappingNode, line_offset: int, seen: set[int],
+             depth: int) -> dict[str, Located]:
+    """A mapping's entries, each at the place of its key."""
+    entries: dict[str, Located] = {}
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1 + line_offset
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise YamlProblem("YAML merge keys (<<) are not supported", key_line)
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise YamlProblem("a key must be plain text", key_line)
+        key = str(key_node.value)
+        if key in entries:
+            raise YamlProblem(
+                f"duplicate key '{key}' (first on line {entries[key].line})",
+                key_line,
+                key_node.start_mark.column + 1,
+                "keep one of the two",
+            )
+        value = _to_located(value_node, line_offset, seen, depth + 1)
+        entries[key] = Located(value.value, key_line, key_node.start_mark.column + 1)
+    return entries
+
+
+def _scalar(node: yaml.Node, line: int, col: int) -> Located:
     try:
         value = _constructor.construct_object(node)
     except (ValueError, yaml.YAMLError) as exc:
