@@ -331,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """The `cophandbook` command. Once a command has returned, everything it wrote is closed;
-    the process then ends without Python freeing a large build's objects one by one (about
-    0.35 s of a 3 s rebuild at 10,000 pages)."""
+    the process then ends without Python freeing a large build's objects one by one, which
+    is a noticeable share of a large handbook's rebuild (docs/benchmarks.md)."""
     code = main()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # closed, or a reader gone (| head)

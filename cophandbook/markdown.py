@@ -100,7 +100,7 @@ class Outline:
     headings: tuple[Heading, ...]
     marks: tuple[Mark, ...]
     # The links, marshalled: only the link check of a changed body reads them, and as
-    # objects they were a fifth of a large build's memory (23 MB at 10,000 pages).
+    # objects they were a large share of a large build's memory.
     packed_links: bytes
     notes: tuple[BodyNote, ...] = ()
 
@@ -283,9 +283,9 @@ def make_parser(allow_html: bool) -> MarkdownIt:
 
 def _one_rule_for_containers(md: MarkdownIt, names: Sequence[str]) -> None:
     """mdit-py-plugins gives each container name a block rule of its own, tried at the start
-    of every line and at every line a paragraph or list goes on to: four names cost an
-    eighth of a parse. One rule takes their place and tries them only at a line that
-    starts with the marker."""
+    of every line and at every line a paragraph or list goes on to: four names cost a
+    noticeable share of a parse. One rule takes their place and tries them only at a line
+    that starts with the marker."""
     ruler = md.block.ruler
     by_name = {rule.name: rule.fn for rule in ruler.__rules__}
     rules = [by_name[f"container_{name}"] for name in names]

@@ -8,8 +8,8 @@ item keeps that traffic and the scheduling small.
 A process per chunk, not a pool of long-lived workers: a forked process shares its
 parent's memory only until it writes to it, and CPython writes to every object it touches
 (reference counts), so a worker ends up with a private copy of all it has read. One that
-renders a small share of the pages and exits has copied only what that share reads: the
-peak memory of a 10,000-page build fell by more than a third (docs/benchmarks.md).
+renders a small share of the pages and exits has copied only what that share reads, so a
+large build's peak memory is much lower (docs/benchmarks.md).
 
 Small lists, single-core machines, platforms without fork, and callers with other threads
 running (the preview server; forking those is unsafe) run in-process.

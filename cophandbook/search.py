@@ -6,15 +6,14 @@ finding), and the filters and metadata come from `data-pagefind-filter` and
 `data-pagefind-meta` attributes the templates write. The index goes to `pagefind/` inside
 the folder, before the folder is published, so a failed index leaves the previous site.
 
-Pagefind cannot update an index, only write one anew, which takes it tens of seconds and
-gigabytes at 10,000 pages. So the pages are indexed in shards, one Pagefind bundle each,
+Pagefind cannot update an index, only write one anew, which for a large handbook takes it
+long and much memory. So the pages are indexed in shards, one Pagefind bundle each,
 which the search page merges with Pagefind's `mergeIndex`; a rebuild indexes again only the
 shards whose pages changed, and links the others from the last index. A shard is made of
 whole parts of the site (a skill's pages, a year of sessions, the rest), taken in order
 until it holds SHARD_PAGES pages: every bundle costs a member's first search its own
-download of Pagefind's code and metadata (on a throttled phone, 18 bundles of a 1,000-page
-site took 6.9 s where one took 3.1 s), so a small site has one, and a large one bundles of
-about the size Pagefind indexes again in two or three seconds.
+download of Pagefind's code and metadata (measured in docs/benchmarks.md), so a small site
+has one, and a large one bundles small enough for Pagefind to index again quickly.
 
 Merged bundles rank as one index would only if each knows every word of the site: where no
 word of a bundle begins with a search term, Pagefind falls back to the longest word that
@@ -338,8 +337,8 @@ def _glob(rels: Iterable[str]) -> str:
 async def _index_shards(folder: Path, overlay: Path | None, output: Path, language: str,
                         shards: list[Shard], vocabulary: list[str]) -> None:
     """Write a bundle for each shard into `output`, with two Pagefind services at once:
-    Pagefind's client reads one answer per 0.1 s, which costs each shard half a second of
-    waiting, and one service keeps less than both cores busy."""
+    Pagefind's client polls for each answer, which leaves each shard waiting whatever its
+    size, and one service keeps less than both cores busy."""
     if not shards:
         return
     try:

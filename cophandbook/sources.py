@@ -314,8 +314,8 @@ def _read(name: str, rel: str, problems: Diagnostics, updated: dt.date | None,
     """A file parsed, from `memo` when it holds the file's content, else from what an
     earlier build kept (`parsed`): both known without reading the file when the
     fingerprint took its digest."""
-    # Keyed by the name as a string: a Path for each of 10,000 files is a tenth of a second
-    # of every rebuild, and only a file the memo lacks needs one.
+    # Keyed by the name as a string: a Path for each file of a large handbook is a
+    # noticeable part of every rebuild, and only a file the memo lacks needs one.
     planned = parsed.digests.get(name) if parsed else None
     if planned is not None:
         key = ("source", name, planned, updated, max_bytes)

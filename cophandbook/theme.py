@@ -44,8 +44,9 @@ def _long_date(value: dt.date | None) -> str:
 
 
 # Rendered Markdown separates attributes by one space, and escapes '"' in text. Matching
-# the space, not a word boundary, lets the regex engine skip ahead: 3.5 times faster, on a
-# level pack of a hundred bodies. An empty fragment ("#") is the top of the page: left alone.
+# the space, not a word boundary, lets the regex engine skip ahead, which a level pack of
+# many bodies feels (docs/benchmarks.md). An empty fragment ("#") is the top of the page:
+# left alone.
 _ID_OR_FRAGMENT = re.compile(r'( id="| href="#)([^"]+)"')
 SCOPE_SEPARATOR = ":"
 
@@ -69,7 +70,7 @@ def _scope_ids(html: str, prefix: str) -> Markup:
 
 class CompiledTemplates(BytecodeCache):
     """Templates as Python code, kept between builds: compiling the theme's templates costs
-    a build a few tenths of a second, more than a small handbook takes to render.
+    a build more time than a small handbook takes to render.
 
     An entry is used only if it was written for the same template text (Jinja's checksum),
     by the same Python, Jinja and cophandbook (`version`). The code is kept with marshal,
