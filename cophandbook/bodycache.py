@@ -44,7 +44,8 @@ def default_folder(site: Path) -> Path:
 def _code_digest() -> str:
     """cophandbook's code and the Markdown libraries' versions: a new release of either may
     render the same text differently."""
-    # Imported here: importlib.metadata costs a build with nothing to do a tenth of its time.
+    # Imported here: importlib.metadata is slow to import, and a build with nothing to do
+    # would pay for it.
     from importlib.metadata import PackageNotFoundError, version
 
     digest = hashlib.blake2b(digest_size=16)

@@ -1,32 +1,28 @@
-"""The pipeline: load → validate → derive → render → write, as short functions of stages.
+"""`build`: the handbook into its output folder, through the pipeline (pipeline.py).
 
-`prepare` runs the stages every command shares (load, validate, derive, plan, link check);
-`build` renders and writes what it prepared, and `check` reviews it without writing.
+Around the pipeline's one driver, `build` does what only it does: it takes the output's
+lock, trusts the record beside the output only when git does not track it, does nothing
+when no input changed since that record was written, and writes stage 5 through a
+`Staging` (output.py), reporting in a user's words what the file system refused.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
-import gc
 import os
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from cophandbook.bodycache import FORMAT, BodyCache, default_folder
-from cophandbook.derive import Derived, all_items, check_body, derive, rederive_bodies
+from jinja2 import Environment
+
+from cophandbook.caches import Caches
 from cophandbook.diagnostics import Diagnostic, Diagnostics, Location
-from cophandbook.fingerprint import THEME_STATIC, fingerprint
+from cophandbook.fingerprint import Fingerprint, fingerprint
 from cophandbook.history import last_changed, tracked
-from cophandbook.kept import KeptEntries
-from cophandbook.links import LinkGraph, check_links
 from cophandbook.lock import OutputLock, legacy_previous, lock_path
-from cophandbook.memo import Memo
-from cophandbook.model import Handbook, Settings
 from cophandbook.output import (
     ForeignFiles,
     OutputError,
@@ -39,153 +35,14 @@ from cophandbook.output import (
     record_path,
     restamp,
 )
-from cophandbook.render import render
-from cophandbook.reuse import Reuse, site_digest
-from cophandbook.revalidate import moved_bodies, validate_again
-from cophandbook.routes import Plan, plan
-from cophandbook.schema import validate
+from cophandbook.pipeline import Prepared, Progress, fewer_collections, prepare, run
+from cophandbook.reuse import PageInputs, Reuse
 from cophandbook.search import SearchError, index_folder
-from cophandbook.settings import load_settings
-from cophandbook.sourcecache import ParsedSources
-from cophandbook.sources import CONTENT_DIR, Discovery, RawSource, discover
+from cophandbook.sources import CONTENT_DIR
 from cophandbook.theme import CompiledTemplates, default_theme, make_env
 from cophandbook.urls import SEARCH_DIR
 
 DEFAULT_OUTPUT = "_site"
-LINKS_FILE = "links.index"  # link checks kept for the next build, in the cache folder
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Everything known about a handbook before rendering."""
-
-    derived: Derived
-    plan: Plan
-    inbound: LinkGraph
-    theme: Path
-    content_files: frozenset[str]  # every Markdown file found under content/
-    planning_reads: frozenset[str] = frozenset()  # bodies read while planning pages
-    # For the preview's next build (see `_prepare_again`): the files the model was
-    # validated from, what planning reported, and what deriving and checking links
-    # reported (each of those problems is in the file of its body).
-    validated_from: tuple[RawSource, ...] = ()
-    planning_problems: tuple[Diagnostic, ...] = ()
-    body_problems: tuple[Diagnostic, ...] = ()
-    again: bool = False  # this build's plan and views are the last build's
-
-    @property
-    def sources(self) -> int:
-        """Markdown files found under content/."""
-        return len(self.content_files)
-
-
-def prepare(site: Path, problems: Diagnostics, *, base_url: str | None = None,
-            dates: bool | dict[str, dt.date] = False, memo: Memo | None = None,
-            progress: Progress | None = None, cache: BodyCache | None = None,
-            parsed: ParsedSources | None = None, links: KeptEntries | None = None,
-            last: Prepared | None = None) -> Prepared | None:
-    """Stages 1–3. Carries on past errors, so one run reports every problem it can find;
-    None only when there are no settings to build with. `dates` asks git when each content
-    file last changed (only pages show them, so `check` does not ask). `memo` keeps what
-    did not change from one build to the next (the preview server); `parsed` keeps the
-    parsed content files, and `links` the link checks, from one process to the next.
-    `dates` may also be the dates themselves, when the caller asked git already. `last`
-    is the preview's last good build, given when no input outside content/ changed since:
-    if only bodies did, and they keep their outlines, it is brought up to date in place
-    (see `_prepare_again`) and returned."""
-    settings = load_settings(site, problems, base_url=base_url)
-    if settings is None:
-        return None
-    updated = dates if isinstance(dates, dict) else {}
-    if dates is True:
-        content = site / CONTENT_DIR
-        # Commit dates do not move while a preview runs, so one git call serves a session.
-        updated = (memo.replay(("git-dates", content), problems,
-                               lambda found: last_changed(content, found))
-                   if memo else last_changed(content, problems))
-    found = discover(site, problems, updated, memo, settings.max_file_bytes, parsed)
-    handbook = (validate_again(found.sources, settings, problems, memo) if memo
-                else validate(found.sources, settings, problems))
-    if last is not None and memo is not None:
-        again = _prepare_again(last, found, settings, handbook, problems, memo, cache)
-        if again is not None:
-            return again
-    # What was parsed is in the model now; let go of the rest (every file's front matter, as
-    # located values) before bodies are rendered, so their outlines take its place in memory
-    # (the preview keeps it anyway, in its memo).
-    content_files, parsed_count = found.files, len(found.sources)
-    validated_from = tuple(found.sources) if memo is not None else ()
-    del found
-    derived_from = len(problems.items)
-    # The model holds only what validated; deriving and planning it anyway finds the
-    # problems in bodies, paths and links too, so one run reports them all.
-    derived = derive(handbook, problems, memo,
-                     progress.stage("Rendering Markdown", parsed_count) if progress else None,
-                     cache)
-    planned_from = len(problems.items)
-    theme = default_theme()
-    # Bodies read while planning count for every page (see reuse.py); views read theirs
-    # when their page is rendered.
-    derived.bodies.reads = set()
-    try:
-        routes = plan(derived, site, theme / THEME_STATIC, problems)
-    finally:
-        planning_reads, derived.bodies.reads = derived.bodies.reads, None
-    checked_from = len(problems.items)
-    inbound = check_links(derived, routes, content_files, problems, links, memo)
-    return Prepared(derived, routes, inbound, theme, content_files,
-                    frozenset(planning_reads), validated_from,
-                    tuple(problems.items[planned_from:checked_from]),
-                    (*problems.items[derived_from:planned_from], *problems.items[checked_from:]))
-
-
-def _prepare_again(last: Prepared, found: Discovery, settings: Settings, handbook: Handbook,
-                   problems: Diagnostics, memo: Memo, cache: BodyCache | None
-                   ) -> Prepared | None:
-    """The preview's shortcut for the common edit, a body's. When the files differ from
-    those `last` was validated from in bodies only, and each changed body renders to the
-    outline it had but for lines and columns, then what was derived from the model and the
-    outlines (assessments, anchors, the plan, where links lead) stands: `last` with the new
-    bodies, which the pages showing them read when rendered again (see reuse.py), and with
-    the problems of a body whose outline moved found again at their new places. None
-    otherwise: the stages run in full. At 10,000 pages, they took 0.6-0.9 s of a
-    1.1-1.5 s rebuild.
-
-    A file parsed or validated with problems of its own is reported from this build, as
-    ever; `last` was built without errors."""
-    derived = last.derived
-    if settings != derived.handbook.settings or found.files != last.content_files:
-        return None
-    moved = moved_bodies(last.validated_from, found.sources)
-    if moved is None or not last.planning_reads.isdisjoint(s.rel for s in moved):
-        return None
-    wanted = {source.rel for source in moved}
-    items = [item for item in all_items(handbook) if item.source.rel in wanted]
-    if len(items) != len(wanted):
-        return None
-    shifted = rederive_bodies(derived, items, memo, cache)
-    if shifted is None:
-        return None
-    body_problems = last.body_problems
-    if shifted:
-        found_again = Diagnostics()
-        for item in items:
-            if item.source.rel in shifted:
-                check_body(derived.handbook, item, derived.outline(item.source), found_again)
-        check_links(derived, last.plan, last.content_files, found_again, only=shifted)
-        files = {item.source.path for item in items if item.source.rel in shifted}
-        body_problems = (*(p for p in body_problems
-                           if p.location is None or p.location.path not in files),
-                         *found_again.items)
-    problems.items.extend((*last.planning_problems, *body_problems))
-    return replace(last, validated_from=tuple(found.sources), body_problems=body_problems,
-                   again=True)
-
-
-class Progress(Protocol):
-    """Told how far each long stage has got (the command line shows it on a terminal)."""
-
-    def stage(self, name: str, total: int) -> Callable[[int], None]: ...
 
 
 @dataclass
@@ -203,19 +60,6 @@ class BuildResult:
     sources_cached: int = 0  # content files taken as parsed by an earlier build, not read
     # The output's files a failed build changed and could not put back (see output.py).
     output_changed: tuple[str, ...] = ()
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """A build makes millions of objects that live until it ends, and Python's cycle
-    collector would walk them over and over: about a quarter of a large build's time.
-    Collect far less often while building."""
-    before = gc.get_threshold()
-    gc.set_threshold(50_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def build(site: Path, out: Path | None = None, *, base_url: str | None = None,
@@ -308,92 +152,120 @@ def _build(site: Path, out: Path, base_url: str | None, progress: Progress | Non
     trusted = _trusted(out, problems)
     record = read_record(out) if trusted else None
     stamped_ns = time.time_ns()
+    inputs = _fingerprint(site, base_url, dates, record)
+    if record is not None and _up_to_date(out, record, inputs.digest):
+        return _unchanged(result, out, record, inputs, stamped_ns)
+    caches = Caches.for_build(site, {path: digest
+                                     for path, (_, _, digest) in inputs.stamps.items()})
+    writer = OutputWriter(out, lock, trusted, caches, inputs, stamped_ns, problems)
+    try:
+        prepared = run(site, problems, caches, writer, base_url=base_url, dates=dates,
+                       frame=inputs.frame, progress=progress)
+    except (SearchError, OutputError, OSError) as exc:
+        result.output_changed = _report_failed_write(problems, exc, site, out)
+        return result
+    if prepared is None or writer.record is None:
+        return result
+    result.files_written, result.files_kept = writer.files_written, writer.files_kept
+    result.pages_reused = writer.pages_reused
+    result.bodies_cached = prepared.derived.cached
+    result.sources_cached = caches.parsed.hits if caches.parsed else 0
+    result.pages, result.files = writer.record.pages, writer.record.files
+    result.output = out
+    result.written = True
+    return result
+
+
+def _fingerprint(site: Path, base_url: str | None, dates: Mapping[str, object],
+                 record: Record | None) -> Fingerprint:
+    """The inputs' digests, reading only the files whose stamps changed since the record
+    was written."""
     known = {path: (int(v[0]), int(v[1]), str(v[2]))  # type: ignore[call-overload]
              for path, v in record.stamps.items()} if record else {}
-    inputs = fingerprint(site, default_theme(), base_url, dates, known,
-                         record.stamped_ns if record else 0)
-    stamp, stamps = inputs.digest, inputs.stamps
-    if record is not None and _up_to_date(out, record, stamp):
-        # The problems that build reported, the git warning of this run's included.
-        problems.items[:] = [Diagnostic.from_dict(item) for item in record.problems]
-        if stamps != known:
-            with contextlib.suppress(OSError):
-                restamp(out, record, {k: list(v) for k, v in stamps.items()}, stamped_ns)
-        result.pages, result.files, result.output = record.pages, record.files, out
-        result.unchanged = True
-        return result
-    cache = BodyCache(default_folder(site))
-    parsed = ParsedSources(cache.folder, cache.code,
-                           {path: digest for path, (_, _, digest) in stamps.items()})
-    links = KeptEntries(cache.folder / LINKS_FILE, f"{FORMAT} {cache.code}")
-    prepared = prepare(site, problems, base_url=base_url, dates=dates, progress=progress,
-                       cache=cache, parsed=parsed, links=links)
-    if prepared is None:
-        return result
-    # What the next build can take from this one is written now, before pages are rendered
-    # and whether or not this build goes on (every entry is right whatever happens next, and
-    # the build after a mistake is fixed needs it most), and let go of: forked workers would
-    # each hold it too.
-    keys = prepared.derived.body_keys
-    cache.keep_outlines({keys[rel]: outline
-                         for rel, outline in prepared.derived.bodies.outlines().items()
-                         if rel in keys})
-    parsed.save()
-    links.save()
-    if problems.has_errors:
-        return result
-    env = make_env(site, prepared.theme, CompiledTemplates(cache.folder / "templates", cache.code))
-    settings = prepared.derived.handbook.settings
-    staging: Staging | None = None
-    try:
-        staging = Staging(out, lock, in_place=True, trust=trusted)
-        site_inputs = site_digest(inputs.frame, prepared.derived, prepared.plan,
-                                  prepared.planning_reads)
-        reuse = (Reuse(site_inputs, staging.old.inputs, staging.keep)
-                 if site_inputs is not None else None)
-        pages = render(prepared.plan, prepared.derived, env, problems,
-                       progress.stage("Rendering pages", len(prepared.plan.routes))
-                       if progress else None, staging.put, reuse)
-        if problems.has_errors:
-            staging.discard()
-            return result
-        record = Record(stamp, {rel: digest for rel, (digest, _) in pages.items()},
+    return fingerprint(site, default_theme(), base_url, dict(dates),  # type: ignore[arg-type]
+                       known, record.stamped_ns if record else 0)
+
+
+def _unchanged(result: BuildResult, out: Path, record: Record, inputs: Fingerprint,
+               stamped_ns: int) -> BuildResult:
+    """Nothing to write: the result of the build that wrote `out`, with its problems (the
+    git warning of this run's included)."""
+    result.problems.items[:] = [Diagnostic.from_dict(item) for item in record.problems]
+    stamps = {k: list(v) for k, v in inputs.stamps.items()}
+    if stamps != record.stamps:
+        with contextlib.suppress(OSError):
+            restamp(out, record, stamps, stamped_ns)
+    result.pages, result.files, result.output = record.pages, record.files, out
+    result.unchanged = True
+    return result
+
+
+class OutputWriter:
+    """Stage 5 for `build`: the output folder, through a Staging (see output.py), and the
+    record beside it, which is what the last build lends this one."""
+
+    def __init__(self, out: Path, lock: OutputLock, trusted: bool, caches: Caches,
+                 inputs: Fingerprint, stamped_ns: int, problems: Diagnostics) -> None:
+        self.out, self.lock, self.trusted, self.caches = out, lock, trusted, caches
+        self.problems = problems
+        self.inputs, self.stamped_ns = inputs, stamped_ns
+        self.staging: Staging | None = None
+        self.record: Record | None = None  # once written
+        self.files_written = self.files_kept = self.pages_reused = 0
+
+    def environment(self, site: Path, theme: Path) -> Environment:
+        bodies = self.caches.bodies
+        return make_env(site, theme, CompiledTemplates(bodies.folder / "templates", bodies.code)
+                        if bodies else None)
+
+    def open(self) -> None:
+        self.staging = Staging(self.out, self.lock, in_place=True, trust=self.trusted)
+
+    def _staging(self) -> Staging:
+        assert self.staging is not None, "open() first"
+        return self.staging
+
+    def last_pages(self) -> dict[str, PageInputs]:
+        return self._staging().old.inputs
+
+    def keep(self, rel: str) -> object | None:
+        return self._staging().keep(rel)
+
+    @property
+    def sink(self) -> Callable[[str, bytes], object]:
+        return self._staging().put
+
+    def write(self, prepared: Prepared, pages: dict[str, object], reuse: Reuse | None
+              ) -> None:
+        staging = self._staging()
+        written_pages: dict[str, tuple[str, bool]] = pages  # type: ignore[assignment]
+        static = prepared.plan.static
+        settings = prepared.derived.handbook.settings
+        record = Record(self.inputs.digest,
+                        {rel: digest for rel, (digest, _) in written_pages.items()},
                         sum(1 for name in pages if name.endswith(".html")),
-                        len(pages) + len(prepared.plan.static),
-                        [d.to_dict() for d in problems.sorted()],
-                        {path: list(value) for path, value in stamps.items()}, stamped_ns,
-                        reuse.inputs if reuse else {})
+                        len(pages) + len(static),
+                        [d.to_dict() for d in self.problems.sorted()],
+                        {path: list(value) for path, value in self.inputs.stamps.items()},
+                        self.stamped_ns, reuse.inputs if reuse else {})
 
         def add_search(folder: Path, overlay: Path | None, index: Path) -> None:
             # The last index's bundles are reused only from an output this program wrote,
             # and never through a link to somewhere else.
-            last = out / SEARCH_DIR
-            old = staging.old if staging else Record()
+            last = self.out / SEARCH_DIR
             indexed = index_folder(
                 folder, settings.language, index, overlay=overlay, pages=record.digests,
-                previous=last if old.fingerprint and not last.is_symlink() else None,
-                previous_state=_search_state(old))
+                previous=last if staging.old.fingerprint and not last.is_symlink() else None,
+                previous_state=_search_state(staging.old))
             record.search_state = base64.b64encode(indexed.state).decode()
 
-        copied = staging.publish(prepared.plan.static, record,
-                                 add_search if settings.search else None)
-    except (SearchError, OutputError, OSError) as exc:
-        if staging is not None:
-            staging.discard()
-        result.output_changed = _report_failed_write(problems, exc, site, out)
-        return result
-    except BaseException:
-        if staging is not None:
-            staging.discard()
-        raise
-    cache.keep_only(set(prepared.derived.body_keys.values()))
-    written = sum(1 for _, fresh in pages.values() if fresh)
-    result.files_written = written + copied
-    result.files_kept = len(pages) - written + len(prepared.plan.static) - copied
-    result.pages_reused = reuse.kept if reuse else 0
-    result.bodies_cached = prepared.derived.cached
-    result.sources_cached = parsed.hits
-    result.pages, result.files = record.pages, record.files
-    result.output = out
-    result.written = True
-    return result
+        copied = staging.publish(static, record, add_search if settings.search else None)
+        written = sum(1 for _, fresh in written_pages.values() if fresh)
+        self.files_written = written + copied
+        self.files_kept = len(pages) - written + len(static) - copied
+        self.pages_reused = reuse.kept if reuse else 0
+        self.record = record
+
+    def discard(self) -> None:
+        if self.staging is not None:
+            self.staging.discard()

@@ -14,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cophandbook.bodycache import FORMAT, BodyCache, default_folder
-from cophandbook.build import LINKS_FILE, prepare
+from cophandbook.caches import Caches
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.editorial import review
 from cophandbook.fields import STRICT_IN_CHECK as STRICT_FIELDS
 from cophandbook.fingerprint import fingerprint
-from cophandbook.kept import KeptEntries
 from cophandbook.links import STRICT_IN_CHECK
-from cophandbook.sourcecache import ParsedSources
+from cophandbook.pipeline import run
 from cophandbook.theme import compile_templates, default_theme, make_env
 
 
@@ -34,12 +32,10 @@ class CheckResult:
 
 def check(site: Path) -> CheckResult:
     problems = Diagnostics()
-    cache = BodyCache(default_folder(site), read_only=True)
     files = fingerprint(site, default_theme(), None, {})
-    parsed = ParsedSources(cache.folder, cache.code,
-                           {path: digest for path, (_, _, digest) in files.stamps.items()})
-    links = KeptEntries(cache.folder / LINKS_FILE, f"{FORMAT} {cache.code}")
-    prepared = prepare(site, problems, cache=cache, parsed=parsed, links=links)
+    caches = Caches.for_check(site, {path: digest
+                                     for path, (_, _, digest) in files.stamps.items()})
+    prepared = run(site, problems, caches)
     if prepared is not None:
         review(prepared.derived, prepared.inbound, problems)
         compile_templates(make_env(site, prepared.theme), problems)

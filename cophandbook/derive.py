@@ -219,7 +219,8 @@ def _unfinished(body: RenderedBody | Outline) -> bool:
 
 def render_seconds(size: int) -> float:
     """Time allowed to render a body of `size` characters: far beyond what real writing
-    takes (a megabyte of prose renders in well under a second), well short of a stall."""
+    takes (see docs/benchmarks.md for how fast each kind of text renders), well short of a
+    stall."""
     return BODY_SECONDS + BODY_SECONDS_PER_MB * size / 1_000_000
 
 
@@ -313,48 +314,11 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     page_paths = {item.source.rel: site_path_of(item) for item in items}
     reserved = reserved_ids(handbook)
     context = _context_digest(handbook, urls, page_paths, reserved) if memo or cache else ""
-    cached = 0
     render_one = _body_renderer(handbook, urls, page_paths, reserved)
     by_rel = {item.source.rel: item for item in items}
-    held: dict[str, RenderedBody] = {}  # bodies kept in memory: all of them without a cache
-    outlines: dict[str, Outline] = {}
-    keys: dict[str, str] = {}
-    timings = _Timings()
-    if memo:
-        keys = _body_keys(items, context, cache)
-        bodies, cached, timings = _memo_bodies(items, keys, render_one, memo, cache, progress)
-        for rel, (body, outline) in bodies.items():
-            held[rel], outlines[rel] = body, outline
-    elif cache:
-        keys = _body_keys(items, context, cache)
-        for rel, key in keys.items():
-            outline = cache.get_outline(key)
-            if outline is not None:
-                outlines[rel] = outline
-        missing = [rel for rel in keys if rel not in outlines]
-        cached = len(outlines)
-
-        # Workers render and keep bodies in the cache, and send back only their outlines
-        # (whole bodies only when the cache could not take them).
-        def keep(item: Item, body: RenderedBody) -> Outline | RenderedBody:
-            kept = not _unfinished(body) and cache.put(keys[item.source.rel], body)
-            return body.outline() if kept else body
-
-        done, timings = _render_in_budget(
-            [by_rel[rel] for rel in missing], render_one, keep,
-            (lambda count: progress(cached + count)) if progress else None)
-        for rel, result in zip(missing, done, strict=True):
-            if isinstance(result, RenderedBody):
-                held[rel] = result
-            else:
-                outlines[rel] = result
-    else:
-        rendered, timings = _render_in_budget(items, render_one, lambda _item, body: body,
-                                              progress)
-        held = {item.source.rel: body for item, body in zip(items, rendered, strict=True)}
-    for rel, body in held.items():
-        if rel not in outlines:
-            outlines[rel] = body.outline()
+    keys = _body_keys(items, context, cache) if memo or cache else {}
+    held, outlines, cached, timings = _find_bodies(items, keys, render_one, memo, cache,
+                                                   progress)
     unfinished = {rel for rel, outline in outlines.items() if _unfinished(outline)}
 
     def load(rel: str) -> RenderedBody:
@@ -371,6 +335,14 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
     derived = Derived(handbook, urls, Bodies(outlines, held, load), page_paths, cached=cached,
                       body_keys={rel: key for rel, key in keys.items() if rel not in unfinished},
                       body_context=context)
+    _index_cells_and_uses(derived)
+    return derived
+
+
+def _index_cells_and_uses(derived: Derived) -> None:
+    """Which exemplars sit in each (skill, criterion, level) cell, and which sessions used
+    each exercise and reviewed each exemplar."""
+    handbook = derived.handbook
     cells: dict[tuple[str, str, str], list[Exemplar]] = defaultdict(list)
     for exemplar in handbook.exemplars:
         for criterion, level in derived.assessment(exemplar).items():
@@ -381,7 +353,71 @@ def derive(handbook: Handbook, problems: Diagnostics, memo: Memo | None = None,
                            ("exemplar", session.exemplars_reviewed)):
             for ref in dict.fromkeys((r.skill, r.slug) for r in refs):
                 derived.used_in.setdefault((kind, *ref), []).append(session)
-    return derived
+
+
+# Rendered bodies (those held in memory: all of them without a cache), the outlines of all,
+# how many came from a cache, and how long the rendered ones took.
+_Found = tuple[dict[str, RenderedBody], dict[str, Outline], int, "_Timings"]
+
+
+def _find_bodies(items: Sequence[Item], keys: dict[str, str],
+                 render_one: Callable[[Item], RenderedBody], memo: Memo | None,
+                 cache: BodyCache | None, progress: Callable[[int], None] | None) -> _Found:
+    """Every body, from the memo (the preview), from the cache, or rendered on every core."""
+    if memo:
+        found = _bodies_in_memo(items, keys, render_one, memo, cache, progress)
+    elif cache:
+        found = _bodies_in_cache(items, keys, render_one, cache, progress)
+    else:
+        rendered, timings = _render_in_budget(items, render_one, lambda _item, body: body,
+                                              progress)
+        held = {item.source.rel: body for item, body in zip(items, rendered, strict=True)}
+        found = held, {}, 0, timings
+    held, outlines = found[0], found[1]
+    for rel, body in held.items():
+        if rel not in outlines:
+            outlines[rel] = body.outline()
+    return found
+
+
+def _bodies_in_memo(items: Sequence[Item], keys: dict[str, str],
+                    render_one: Callable[[Item], RenderedBody], memo: Memo,
+                    cache: BodyCache | None, progress: Callable[[int], None] | None
+                    ) -> _Found:
+    bodies, cached, timings = _memo_bodies(items, keys, render_one, memo, cache, progress)
+    held = {rel: body for rel, (body, _) in bodies.items()}
+    outlines = {rel: outline for rel, (_, outline) in bodies.items()}
+    return held, outlines, cached, timings
+
+
+def _bodies_in_cache(items: Sequence[Item], keys: dict[str, str],
+                     render_one: Callable[[Item], RenderedBody], cache: BodyCache,
+                     progress: Callable[[int], None] | None) -> _Found:
+    by_rel = {item.source.rel: item for item in items}
+    held: dict[str, RenderedBody] = {}
+    outlines: dict[str, Outline] = {}
+    for rel, key in keys.items():
+        outline = cache.get_outline(key)
+        if outline is not None:
+            outlines[rel] = outline
+    missing = [rel for rel in keys if rel not in outlines]
+    cached = len(outlines)
+
+    # Workers render and keep bodies in the cache, and send back only their outlines
+    # (whole bodies only when the cache could not take them).
+    def keep(item: Item, body: RenderedBody) -> Outline | RenderedBody:
+        kept = not _unfinished(body) and cache.put(keys[item.source.rel], body)
+        return body.outline() if kept else body
+
+    done, timings = _render_in_budget(
+        [by_rel[rel] for rel in missing], render_one, keep,
+        (lambda count: progress(cached + count)) if progress else None)
+    for rel, result in zip(missing, done, strict=True):
+        if isinstance(result, RenderedBody):
+            held[rel] = result
+        else:
+            outlines[rel] = result
+    return held, outlines, cached, timings
 
 
 @dataclass
@@ -492,7 +528,7 @@ def _memo_bodies(items: Sequence[Item], keys: dict[str, str],
         rel = item.source.rel
         key = ("body", keys[rel])
         body = memo.get(key, lambda rel=rel: found[rel])
-        # Outlines are kept too: making 10,000 of them is a tenth of a second a build.
+        # Outlines are kept too: making them for every body costs each build time.
         result[rel] = body, memo.get(("outline", keys[rel]), body.outline)
         if _unfinished(body):
             memo.forget(key)

@@ -3,8 +3,8 @@
 The file is one marshalled pair: a header naming what wrote it (the code's digest), and the
 entries, each a key and a value marshalled by its owner. A file written by other code is
 ignored whole. Values stay as their bytes until they are asked for, so a build copies the
-entries it reuses rather than encoding them again, and decoding one is a single C call:
-JSON took about 0.4 s more for a 10,000-page handbook's three files. marshal rather than
+entries it reuses rather than encoding them again, and decoding one is a single C call
+(JSON was slower: see docs/benchmarks.md). marshal rather than
 pickle: it builds nothing but plain values. The cache folder is trusted as the user's home
 is (docs/security.md), since compiled templates are kept there too.
 

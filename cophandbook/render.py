@@ -129,20 +129,8 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
         return results
 
     done: dict[str, Any] = {}
-    routes: Sequence[Route] = plan.routes
-    if reuse:
-        routes = []
-        for route in plan.routes:
-            output = Urls.output_file(route.site_path)
-            as_before = reuse.keep(output) if reuse.unchanged(output, keys) else None
-            if as_before is None:
-                routes.append(route)
-            else:
-                done[output] = as_before
-                reuse.inputs[output] = reuse.previous[output]
+    routes = _kept_pages(plan.routes, reuse, keys, done) if reuse else plan.routes
     kept = len(done)
-    if reuse:
-        reuse.kept = kept
     if progress and kept:
         progress(kept)
     rendered = map_chunks(render_chunk, routes,
@@ -155,3 +143,19 @@ def render(plan: Plan, derived: Derived, env: Environment, problems: Diagnostics
             if reuse and inputs:
                 reuse.inputs[output] = inputs
     return done
+
+
+def _kept_pages(routes: Sequence[Route], reuse: Reuse, keys: dict[str, str],
+                done: dict[str, Any]) -> list[Route]:
+    """Keep the pages whose inputs did not change into `done`; the routes left to render."""
+    left = []
+    for route in routes:
+        output = Urls.output_file(route.site_path)
+        as_before = reuse.keep(output) if reuse.unchanged(output, keys) else None
+        if as_before is None:
+            left.append(route)
+        else:
+            done[output] = as_before
+            reuse.inputs[output] = reuse.previous[output]
+    reuse.kept = len(done)
+    return left

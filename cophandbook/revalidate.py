@@ -4,8 +4,8 @@ Validation never reads a body: the model holds one only as its Source's text (a 
 a place in the file). So when every content file's place, kind, front matter, body line
 and date are those validated last time, in the same order and with the same settings, the
 model is the last one with the edited files' texts in their Sources, and its problems are
-the last ones. Ten thousand pages validate in about half a second; this takes a few
-milliseconds for the common edit, a body's.
+the last ones. Validating a large handbook takes far longer than this check, for the
+common edit, a body's (see docs/benchmarks.md).
 
 Front matter is compared as marshalled, which tells types apart: YAML's `true`, `1` and
 `1.0` are equal to Python, not to validation.

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from cophandbook.build import BuildResult, build, prepare
+from cophandbook.build import BuildResult, build
 from cophandbook.diagnostics import Diagnostics
+from cophandbook.pipeline import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SITE = ROOT / "example-site"

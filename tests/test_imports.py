@@ -16,7 +16,9 @@ STAGE = {
     "practice": 3, "routes": 3, "links": 3, "editorial": 3,
     "theme": 4, "reuse": 4, "render": 4,
     "output_paths": 5, "undo": 5, "lock": 5, "output": 5, "search": 5,
-    "build": 6, "check": 6, "origin": 6, "report": 6, "coverage_table": 6, "scaffold": 6,
+    "caches": 3,
+    "pipeline": 6, "build": 6, "check": 6, "origin": 6, "report": 6, "coverage_table": 6,
+    "scaffold": 6,
     "starter": 6,
     "serve": 6, "cli": 7, "__main__": 8, "__init__": 0,
 }

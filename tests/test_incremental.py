@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 import cophandbook.build
+import cophandbook.pipeline
 import cophandbook.sources
 from cophandbook.bodycache import OUTLINES_FILE, default_folder
-from cophandbook.build import LINKS_FILE, build
+from cophandbook.build import build
+from cophandbook.caches import LINKS_FILE
 from cophandbook.sourcecache import FILE_NAME
 from tests.conftest import EXEMPLAR, EXERCISE, write_files
 from tests.test_rebuild import EXEMPLAR_FILE, assert_same_as_a_clean_build, digests
@@ -121,21 +123,21 @@ def test_a_file_changed_before_its_body_is_read_fails_the_build_and_keeps_the_ou
     assert build(site).written
     before = digests(site / "_site")
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more paragraph.\n"})
-    validate = cophandbook.build.validate
+    validate = cophandbook.pipeline.validate
 
     def validate_then_edit(*args, **kwargs):  # type: ignore[no-untyped-def]
         # Read and parsed; its body is read again when it is rendered, after this.
         write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA different paragraph.\n"})
         return validate(*args, **kwargs)
 
-    monkeypatch.setattr(cophandbook.build, "validate", validate_then_edit)
+    monkeypatch.setattr(cophandbook.pipeline, "validate", validate_then_edit)
     result = build(site)
     assert not result.written
     [problem] = result.problems.errors
     assert problem.code == "changed-during-build"
     assert problem.location is not None and problem.location.path.name == "wedding-toast.md"
     assert digests(site / "_site") == before
-    monkeypatch.setattr(cophandbook.build, "validate", validate)
+    monkeypatch.setattr(cophandbook.pipeline, "validate", validate)
     assert build(site).written  # the next build reads the file as it is now
 
 

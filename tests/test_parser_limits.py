@@ -13,13 +13,15 @@ import pytest
 
 import cophandbook.derive
 from cophandbook import deadline, parallel
-from cophandbook.build import build, prepare
+from cophandbook.build import build
+from cophandbook.caches import Caches
 from cophandbook.cli import main
 from cophandbook.deadline import TimeUp, time_limit
 from cophandbook.derive import all_items
 from cophandbook.diagnostics import Diagnostics
 from cophandbook.markdown import MAX_NESTING
 from cophandbook.memo import Memo
+from cophandbook.pipeline import prepare
 from tests.conftest import page, write_files
 from tests.pathological_inputs import cases
 
@@ -234,11 +236,11 @@ def test_the_preview_s_bodies_share_a_budget_and_what_it_did_not_render_is_rende
     memo = Memo()
     slow_bodies(seconds=0.3, budget=0.5)
     problems = Diagnostics()
-    prepare(site, problems, memo=memo)
+    prepare(site, problems, Caches(None, None, None, memo))
     assert [d.code for d in problems.errors] == ["build-too-slow"]
     monkeypatch.setattr(cophandbook.derive, "BUILD_SECONDS", 30.0)
     problems = Diagnostics()
-    prepared = prepare(site, problems, memo=memo)
+    prepared = prepare(site, problems, Caches(None, None, None, memo))
     assert prepared is not None and not problems.errors
     for item in all_items(prepared.derived.handbook):
         assert not any(note.code == "build-too-slow"

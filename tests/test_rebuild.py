@@ -16,6 +16,7 @@ import pytest
 import cophandbook
 import cophandbook.build
 import cophandbook.fingerprint
+import cophandbook.pipeline
 from cophandbook.build import build
 from cophandbook.theme import default_theme
 from tests.conftest import EXEMPLAR, EXERCISE, NOVICE_EXEMPLAR, RUBRIC, SETTINGS, write_files
@@ -139,6 +140,7 @@ def test_an_edited_static_file_is_copied_and_no_page_is_rendered_again(make_site
     theme = tmp_path / "theme"
     shutil.copytree(default_theme(), theme)
     monkeypatch.setattr(cophandbook.build, "default_theme", lambda: theme)
+    monkeypatch.setattr(cophandbook.pipeline, "default_theme", lambda: theme)
     site = make_site({"static/notes.txt": "old"})
     assert build(site).written
     rendered: list[str] = []

@@ -87,7 +87,7 @@ def counted(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[
 def prepared(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the builds that got as far as preparing the handbook."""
     import cophandbook.serve.builder
-    return counted(monkeypatch, cophandbook.serve.builder, "prepare")
+    return counted(monkeypatch, cophandbook.serve.builder, "run")
 
 
 def test_an_unchanged_rebuild_reuses_everything(preview, prepared):
@@ -245,9 +245,9 @@ def test_no_full_garbage_collection_runs_during_a_build(preview, monkeypatch):
     site, builder = preview
     builder.build()
     during: list[tuple[int, int, int]] = []
-    prepare = cophandbook.serve.builder.prepare
-    monkeypatch.setattr(cophandbook.serve.builder, "prepare", lambda *a, **kw: during.append(
-        gc.get_threshold()) or prepare(*a, **kw))
+    run = cophandbook.serve.builder.run
+    monkeypatch.setattr(cophandbook.serve.builder, "run", lambda *a, **kw: during.append(
+        gc.get_threshold()) or run(*a, **kw))
     before = gc.get_threshold()
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nOne more line.\n"})
     assert builder.build().root is not None
@@ -612,8 +612,8 @@ def test_a_build_finishes_what_a_failed_bringing_up_left(preview, tmp_path, monk
 def planned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the times pages are planned: a build that takes the last one's stages as they
     stand (a body edited, its outline the same) plans nothing."""
-    import cophandbook.build
-    return counted(monkeypatch, cophandbook.build, "plan")
+    import cophandbook.pipeline
+    return counted(monkeypatch, cophandbook.pipeline, "plan")
 
 
 def problems_of(diagnostics) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -688,19 +688,19 @@ def test_a_failed_build_leaves_no_stages_for_the_next_to_take(preview, planned, 
                                                               monkeypatch):
     """A build that goes wrong after bringing the last build's stages up to date (here, a
     template error) may have changed them: the next build prepares everything again."""
-    import cophandbook.serve.builder
+    import cophandbook.pipeline
     site, builder = preview
     builder.build()
-    original = cophandbook.serve.builder.render
+    original = cophandbook.pipeline.render
 
-    def failing(plan, derived, env, problems, **kwargs):  # type: ignore[no-untyped-def]
+    def failing(plan, derived, env, problems, *args, **kwargs):  # type: ignore[no-untyped-def]
         problems.error("template-error", "as if a template failed", None)
         return {}
 
-    monkeypatch.setattr(cophandbook.serve.builder, "render", failing)
+    monkeypatch.setattr(cophandbook.pipeline, "render", failing)
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR + "\nA line that fails to show.\n"})
     assert builder.build().root is None
-    monkeypatch.setattr(cophandbook.serve.builder, "render", original)
+    monkeypatch.setattr(cophandbook.pipeline, "render", original)
     planned.clear()
     # The exemplar put back as the last good build had it, and another body edited.
     write_files(site, {EXEMPLAR_FILE: EXEMPLAR,

@@ -4,11 +4,11 @@ A build is complete on disk before the server is pointed at it, so no page is ev
 half-built. It is written into the folder not being served, which holds the build before
 the last: only the files that differ between the two are written, so a save that changes a
 few pages writes a few files, whatever the handbook's size. (A new folder per build meant
-one `mkdir` and one hard link for each of 10,000 pages, a second and more per save.) Files
+one `mkdir` and one hard link per page on every save: see docs/benchmarks.md.) Files
 are replaced, never written over, so a request still reading the older build keeps
 whole files. Once saves pause, the folder not being served is brought up to the build
 being served (`mirror`), so the next save writes what it changed, not the whole site into a
-folder the first build left empty (at 10,000 pages, 10,000 folders: 4-5 s).
+folder the first build left empty.
 
 What did not change is kept between builds: parsed files and rendered Markdown (in a Memo,
 and Markdown in the body cache too), the compiled templates (one Jinja environment), and
@@ -17,6 +17,7 @@ pages whose inputs did not change (not rendered again: see reuse.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -28,18 +29,18 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from cophandbook.bodycache import FORMAT, BodyCache, default_folder
-from cophandbook.build import LINKS_FILE, Prepared, fewer_collections, prepare
-from cophandbook.diagnostics import Diagnostics
+from cophandbook.bodycache import BodyCache, default_folder
+from cophandbook.caches import Caches
+from cophandbook.diagnostics import Diagnostic, Diagnostics
 from cophandbook.fingerprint import Fingerprint, Stamps, fingerprint
-from cophandbook.kept import KeptEntries
+from cophandbook.history import last_changed
 from cophandbook.memo import Memo
 from cophandbook.output import link_or_copy, remove_empty_folders
-from cophandbook.render import render
-from cophandbook.reuse import PageInputs, Reuse, site_digest
+from cophandbook.pipeline import Prepared, fewer_collections, run
+from cophandbook.reuse import PageInputs, Reuse
 from cophandbook.routes import StaticFile
 from cophandbook.search import SearchError, index_folder
-from cophandbook.sourcecache import ParsedSources
+from cophandbook.sources import CONTENT_DIR
 from cophandbook.theme import TEMPLATES_DIR, default_theme, make_env
 from cophandbook.urls import SEARCH_DIR, Urls
 
@@ -62,11 +63,10 @@ class Outcome:
 @dataclass(frozen=True)
 class _Basis:
     """The last good build's prepared stages, for the next build to bring up to date when
-    only bodies change (see build.prepare), with what they were prepared under."""
+    only bodies change (see pipeline.prepare), with what they were prepared under."""
 
     prepared: Prepared
     frame: str  # the digest of every input outside content/
-    site_inputs: str | None  # see reuse.site_digest
     memo_keys: frozenset[Hashable]  # what the stages' last full run kept in the memo
 
 
@@ -117,6 +117,10 @@ class PreviewBuilder:
         self._last: Outcome | None = None  # the last good build, and the digest of its inputs
         self._last_digest = ""
         self._tried_digest = ""  # of the inputs of the last build, good or not
+        self._dates: tuple[dict[str, dt.date], tuple[Diagnostic, ...]] | None = None
+        # What the build under way wrote: its folder, the files that differ from the build
+        # being served, and its pages.
+        self._written: tuple[_Folder, int, list[str]] | None = None
 
     def build(self) -> Outcome:
         """Build the handbook into the folder not being served. No full garbage collection
@@ -147,57 +151,78 @@ class PreviewBuilder:
             # or put back after a failed build): it is the build being served.
             self._stamps, self._stamped_ns = inputs.stamps, stamped_ns
             return replace(last, changed=0, seconds=time.perf_counter() - started)
-        self.memo.start_build()
         # The fingerprint's digests tell the memo which files it holds without reading them.
-        # Until a build has succeeded, what the last `build` kept (parsed files, link
-        # checks) saves the first one most of its reading; after that the memo and the
-        # previous build hold all of it. The preview reads those files, never writes them.
-        first = not self._stamps
-        digests = {path: digest for path, (_, _, digest) in inputs.stamps.items()}
-        parsed = ParsedSources(self.cache.folder if first else None, self.cache.code, digests)
-        links = (KeptEntries(self.cache.folder / LINKS_FILE, f"{FORMAT} {self.cache.code}")
-                 if first else KeptEntries(None, entries=self._link_checks))
+        # The preview reads the cache folder's parsed files and link checks, never writes them.
+        caches = Caches.for_preview(
+            self.cache, self.memo, {path: digest for path, (_, _, digest) in inputs.stamps.items()},
+            self._link_checks if self._stamps else None)
         # Taken from the last good build and brought up to date in place, or left: either
-        # way no other build may start from it.
+        # way no other build may start from it. Handed to the pipeline through the caches
+        # and held nowhere else, so what is left of it goes before pages are rendered.
         basis, self._basis = self._basis, None
-        last = basis.prepared if basis is not None and basis.frame == inputs.frame else None
-        prepared = prepare(self.site, problems, dates=True, memo=self.memo, parsed=parsed,
-                           links=links, cache=self.cache, last=last)
-        # The basis again when its stages stand (they are then this build's), else none:
-        # what is left of it goes before pages are rendered.
-        kept = basis if prepared is not None and prepared.again else None
-        del basis, last
-        self.memo.finish_build(keep=kept.memo_keys if kept else frozenset())
+        if basis is not None:
+            caches.memo_keys = basis.memo_keys
+            caches.last = basis.prepared if basis.frame == inputs.frame else None
+        del basis
+        self._written = None
+        prepared = run(self.site, problems, caches, self, dates=self._commit_dates(problems),
+                       frame=inputs.frame)
         if prepared is not None:
             settings = prepared.derived.handbook.settings
             self.base_path = settings.base_path
             self.search_language = settings.language if settings.search else None
-        if prepared is None or problems.has_errors:
+        if prepared is None or problems.has_errors or self._written is None:
             return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
-        site_inputs = (kept.site_inputs if kept else  # the inputs of those same stages
-                       site_digest(inputs.frame, prepared.derived, prepared.plan,
-                                   prepared.planning_reads))
-        reuse = (Reuse(site_inputs, self._page_inputs, self._keep)
-                 if site_inputs is not None else None)
-        files = render(prepared.plan, prepared.derived, self._environment(prepared.theme),
-                       problems, reuse=reuse)
-        if problems.has_errors:
-            return Outcome(problems, None, self.base_path, seconds=time.perf_counter() - started)
-        folder, changed = self._write(files, prepared.plan.static)
+        folder, changed, pages = self._written
         self._stamps, self._stamped_ns = inputs.stamps, stamped_ns
-        self._page_inputs = reuse.inputs if reuse else {}
-        if kept:
-            self._basis = replace(kept, prepared=prepared)
+        if prepared.again:
+            self._basis = _Basis(prepared, inputs.frame, caches.memo_keys)
         else:
-            self._link_checks = links.kept()
-            self._basis = _Basis(prepared, inputs.frame, site_inputs, self.memo.used())
-        pages = sorted(name for name in files if name.endswith(".html"))
+            self._link_checks = caches.links.kept() if caches.links else {}
+            self._basis = _Basis(prepared, inputs.frame, self.memo.used())
         page_digest = hashlib.blake2b(repr(
             [(name, folder.digests[name]) for name in pages]).encode()).digest()
         self._last = Outcome(problems, folder.path, self.base_path, len(pages), changed,
                              time.perf_counter() - started, page_digest, folder.number)
         self._last_digest = inputs.digest
         return self._last
+
+    def _commit_dates(self, problems: Diagnostics) -> dict[str, dt.date]:
+        """When each content file last changed: commit dates do not move while a preview
+        runs, so one git call serves a session (its problems are reported every time)."""
+        if self._dates is None:
+            found = Diagnostics()
+            self._dates = (last_changed(self.site / CONTENT_DIR, found), tuple(found.items))
+        problems.items.extend(self._dates[1])
+        return self._dates[0]
+
+    # Stage 5 for the pipeline (see pipeline.Writer): the folder not being served.
+
+    def environment(self, site: Path, theme: Path) -> Environment:
+        return self._environment(theme)
+
+    def open(self) -> None:
+        pass
+
+    def last_pages(self) -> dict[str, PageInputs]:
+        return self._page_inputs
+
+    def keep(self, rel: str) -> object | None:
+        return self._keep(rel)
+
+    @property
+    def sink(self) -> None:
+        return None  # pages come back as bytes: only those that differ are written
+
+    def write(self, prepared: Prepared, pages: dict[str, object], reuse: Reuse | None
+              ) -> None:
+        folder, changed = self._write(pages, prepared.plan.static)
+        self._page_inputs = reuse.inputs if reuse else {}
+        self._written = (folder, changed, sorted(name for name in pages
+                                                if name.endswith(".html")))
+
+    def discard(self) -> None:
+        pass
 
     def _fingerprint(self) -> Fingerprint:
         # Commit dates are left out: the preview asks git once per session.

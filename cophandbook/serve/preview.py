@@ -45,8 +45,8 @@ class Preview:
         self._building = threading.Lock()  # the first build and the watcher's never overlap
         self._tidy_timer: threading.Timer | None = None
         self._tidy_timer_lock = threading.Lock()
-        # One tidy-up at a time, for the latest build only: re-indexing 10,000 pages takes
-        # Pagefind tens of seconds and gigabytes, and saves come faster than that.
+        # One tidy-up at a time, for the latest build only: re-indexing a large handbook
+        # takes Pagefind far longer than saves come, and much memory.
         self._tidying = threading.Lock()
         self._latest: Outcome | None = None
 
@@ -55,8 +55,8 @@ class Preview:
             self._rebuild(changed)
 
     def _postpone_tidying(self) -> None:
-        """A build is starting: tidying up (a full collection holds every thread for tenths
-        of a second at 10,000 pages) waits until saves pause after it."""
+        """A build is starting: tidying up (a full collection holds every thread while it
+        walks what the preview keeps) waits until saves pause after it."""
         with self._tidy_timer_lock:
             if self._tidy_timer is not None:
                 self._tidy_timer.cancel()
@@ -85,8 +85,8 @@ class Preview:
     def _when_saves_pause(self, outcome: Outcome, delay: float) -> None:
         """Tidy up once saves pause: collect the garbage of earlier builds (builds do not
         collect; see PreviewBuilder.build), bring the folder the next build writes up to
-        this one (PreviewBuilder.mirror), and re-index search. Each takes tenths of a second
-        or more of a large handbook, which would otherwise slow the next save's rebuild."""
+        this one (PreviewBuilder.mirror), and re-index search. Each takes long enough on a
+        large handbook to slow the next save's rebuild, were it done then."""
         with self._tidy_timer_lock:
             self._latest = outcome
             if self._tidy_timer is not None:
