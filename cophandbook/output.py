@@ -487,9 +487,7 @@ class Staging:
             if self._record_bytes is None:
                 path.unlink(missing_ok=True)
             else:
-                partial = path.with_name(f"{path.name}.partial")
-                partial.write_bytes(self._record_bytes)
-                os.replace(partial, path)
+                _write_whole(path, self._record_bytes)
 
     def discard(self) -> None:
         for folder in (self.root, self.undo):
@@ -516,8 +514,13 @@ def publish(files: dict[str, bytes], static: tuple[StaticFile, ...], out: Path,
 
 def _write_record(out: Path, record: Record) -> None:
     path = record_path(out)
+    _write_whole(path, json.dumps(record.__dict__, sort_keys=True).encode("utf-8"))
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write `path` under another name and rename it: a reader sees the old or the new."""
     partial = path.with_name(f"{path.name}.partial")
-    partial.write_text(json.dumps(record.__dict__, sort_keys=True), encoding="utf-8")
+    partial.write_bytes(data)
     os.replace(partial, path)
 
 
